@@ -1,0 +1,54 @@
+# Every command a developer runs is a target here; CodeBuild's buildspecs call the same targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+PYTHON := $(CURDIR)/.venv/bin/python
+CDK := $(CURDIR)/node_modules/.bin/cdk
+PYTEST_WORKERS ?= 2
+SAMPLE_RECORDS ?= 100000
+LOCAL := .local
+
+.PHONY: help setup lint format unit test synth cfn-lint nag demo sample-data run-local \
+        diagrams bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: ## create .venv, install pinned packages, Node 22, the CDK CLI; check Java (idempotent)
+	@bash scripts/setup.sh
+
+lint: setup ## ruff check + format check, config/contracts/job graph, SQL data tests
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m dataops validate-config > /dev/null
+	$(PYTHON) -m dataops lint-data-tests
+
+format: setup ## apply ruff fixes and formatting
+	$(PYTHON) -m ruff check --fix .
+	$(PYTHON) -m ruff format .
+
+unit: setup ## pytest only (JUnit XML in reports/)
+	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --junitxml=reports/pytest.xml
+
+test: lint unit ## every lint and every test (what CI and the pull-request check run)
+
+synth: setup ## synthesize every stack of every environment into cdk.out
+	$(CDK) synth --quiet --output cdk.out > /dev/null
+	@echo "synthesized: $$(find cdk.out -name '*.template.json' | wc -l) templates in cdk.out"
+
+cfn-lint: synth ## cfn-lint every synthesized template (zero errors, zero warnings)
+	$(PYTHON) -m dataops.cfn_lint_templates cdk.out
+
+demo: synth ## the main job, no AWS account: synth, sample data, the data workflow run locally
+	rm -rf $(LOCAL)/raw $(LOCAL)/warehouse
+	$(PYTHON) -m dataops sample-data --out $(LOCAL)/raw --records $(SAMPLE_RECORDS) --seed 7
+	$(PYTHON) -m dataops run-local --raw $(LOCAL)/raw --warehouse $(LOCAL)/warehouse
+
+diagrams: synth ## Mermaid diagrams of the delivery pipeline and data workflow into docs/
+	$(PYTHON) -m dataops diagrams --assembly cdk.out --out docs
+
+bench: setup ## benchmarks; writes bench/results.md
+	$(PYTHON) -m bench
+
+clean: ## remove generated files (keeps .venv and node_modules)
+	rm -rf cdk.out $(LOCAL) reports .pytest_cache .ruff_cache

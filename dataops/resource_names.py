@@ -1,0 +1,42 @@
+"""Names of deployed resources, published by the data-workflow stack as SSM parameters.
+
+The stack writes each value once under :func:`parameter_name`; the post-deploy checks read
+them back. Neither side spells a bucket, database or state machine name of its own.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PublishedResource(StrEnum):
+    """What the data-workflow stack publishes for the post-deploy checks."""
+
+    RAW_BUCKET = "raw-bucket"
+    CURATED_BUCKET = "curated-bucket"
+    QUARANTINE_BUCKET = "quarantine-bucket"
+    ATHENA_RESULTS_BUCKET = "athena-results-bucket"
+    GLUE_DATABASE = "glue-database"
+    STATE_MACHINE_ARN = "state-machine-arn"
+    ATHENA_WORKGROUP = "athena-workgroup"
+    ALARM_NAMES = "alarm-names"
+    KMS_KEY_ARN = "kms-key-arn"
+
+
+def parameter_prefix(project: str, environment: str) -> str:
+    return f"/{project}/{environment}/"
+
+
+def parameter_name(project: str, environment: str, resource: PublishedResource) -> str:
+    """The SSM parameter holding ``resource`` of ``environment``."""
+    return f"{parameter_prefix(project, environment)}{resource.value}"
+
+
+def stack_name(project: str, environment: str) -> str:
+    """CloudFormation name of an environment's data-workflow stack."""
+    return f"{project}-{environment}-data-workflow"
+
+
+def glue_database_name(project: str, environment: str) -> str:
+    """Glue Data Catalog database of an environment (underscores: Athena-friendly)."""
+    return f"{project}_{environment}".replace("-", "_")

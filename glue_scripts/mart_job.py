@@ -1,0 +1,1 @@
+"""Glue entry point of the mart job (placeholder until the job library lands)."""

@@ -1,0 +1,1 @@
+"""Glue entry point of the staging job (placeholder until the job library lands)."""

@@ -1,0 +1,1 @@
+"""CDK constructs and stacks: the delivery pipeline, the environment stage, the data workflow."""

@@ -1,0 +1,44 @@
+"""Session-wide fixtures: the declarations, one synthesized app and one SparkSession per worker.
+
+Tests that synthesize are grouped on one xdist worker (``xdist_group("synth")``) and Spark tests
+on another (``xdist_group("spark")``), so each expensive thing is built once per run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+
+from dataops.project import PROJECT_ROOT, Project, load_project
+from stacks.app_builder import BuiltApp, build_app
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    return load_project(PROJECT_ROOT)
+
+
+@pytest.fixture(scope="session")
+def built_app(project: Project, tmp_path_factory: pytest.TempPathFactory) -> BuiltApp:
+    """The whole app synthesized once per worker; tests read templates from it."""
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    built = build_app(cdk.App(outdir=str(outdir)), project)
+    built.app.synth()
+    return built
+
+
+@pytest.fixture(scope="session")
+def assembly_dir(built_app: BuiltApp) -> Path:
+    return Path(built_app.app.outdir)
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    from vpcflow_jobs.session import build_local_session
+
+    session = build_local_session()
+    yield session
+    session.stop()
