@@ -40,3 +40,8 @@ def stack_name(project: str, environment: str) -> str:
 def glue_database_name(project: str, environment: str) -> str:
     """Glue Data Catalog database of an environment (underscores: Athena-friendly)."""
     return f"{project}_{environment}".replace("-", "_")
+
+
+def integration_test_role_name(project: str, environment: str) -> str:
+    """Role in an environment's account that the delivery pipeline's test step assumes."""
+    return f"{project}-{environment}-integration-test"

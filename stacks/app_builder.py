@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 
 from dataops.project import Project
-from stacks.environment_stage import EnvironmentStage, EnvironmentStageProps
+from stacks.compliance import apply_compliance_checks
+from stacks.delivery_pipeline_stack import DeliveryPipelineStack, DeliveryPipelineStackProps
+from stacks.environment_stage import EnvironmentStage
+from stacks.pull_request_checks_stack import PullRequestChecksStack, PullRequestChecksStackProps
+from stacks.sandbox import add_sandbox_stage
 
 
 @dataclass
@@ -15,17 +19,37 @@ class BuiltApp:
     """Handles on what :func:`build_app` created, for tests and diagrams."""
 
     app: cdk.App
-    stages: dict[str, EnvironmentStage] = field(default_factory=dict)
+    delivery_pipeline: DeliveryPipelineStack
+    pull_request_checks: PullRequestChecksStack
+    stages: dict[str, EnvironmentStage]
+    sandbox: EnvironmentStage | None
 
 
 def build_app(app: cdk.App, project: Project) -> BuiltApp:
-    """Add the delivery pipeline, the pull-request checks and (on request) a sandbox stage."""
-    built = BuiltApp(app=app)
-    for environment in project.config.environments:
-        built.stages[environment.name] = EnvironmentStage(
-            app,
-            environment.name.capitalize(),
-            props=EnvironmentStageProps(project=project, environment=environment),
-            env=cdk.Environment(account=environment.account, region=environment.region),
-        )
-    return built
+    """The delivery pipeline (with every environment's stage), the pull-request checks, and a
+    sandbox stage when ``-c sandbox=<environment>`` is given."""
+    config = project.config
+    tooling = cdk.Environment(account=config.tooling.account, region=config.tooling.region)
+    delivery_pipeline = DeliveryPipelineStack(
+        app,
+        "DeliveryPipeline",
+        props=DeliveryPipelineStackProps(project=project),
+        env=tooling,
+        stack_name=f"{config.project}-delivery-pipeline",
+    )
+    pull_request_checks = PullRequestChecksStack(
+        app,
+        "PullRequestChecks",
+        props=PullRequestChecksStackProps(project=project),
+        env=tooling,
+        stack_name=f"{config.project}-pull-request-checks",
+    )
+    sandbox = add_sandbox_stage(app, project)
+    apply_compliance_checks(app)
+    return BuiltApp(
+        app=app,
+        delivery_pipeline=delivery_pipeline,
+        pull_request_checks=pull_request_checks,
+        stages=delivery_pipeline.stages,
+        sandbox=sandbox,
+    )

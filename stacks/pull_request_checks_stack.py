@@ -1,0 +1,28 @@
+"""The pull-request checks (placeholder until the CodeBuild project lands)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from dataops.project import Project
+
+
+@dataclass(frozen=True)
+class PullRequestChecksStackProps:
+    project: Project
+
+
+class PullRequestChecksStack(cdk.Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        props: PullRequestChecksStackProps,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        cdk.CfnOutput(self, "PullRequestChecksPlaceholder", value=props.project.config.project)
