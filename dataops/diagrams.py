@@ -1,0 +1,151 @@
+"""``diagrams``: Mermaid pictures of the delivery pipeline and the data workflow.
+
+Both are derived, never drawn by hand: the delivery pipeline from the synthesized
+CodePipeline resource (stages, and actions grouped by run order, so parallel actions show side
+by side), the data workflow from the declared job graph and the table contracts. The README
+embeds them between markers; a test fails when the committed copies are stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK
+from dataops.declarations import DeclarationError
+from dataops.job_graph import RAW_SOURCE
+from dataops.project import PROJECT_ROOT, Project, load_project
+
+PIPELINE_TEMPLATE = "DeliveryPipeline.template.json"
+DELIVERY_PIPELINE_FILE = "delivery_pipeline.mmd"
+DATA_WORKFLOW_FILE = "data_workflow.mmd"
+README_MARKER = "<!-- diagram:{name} -->"
+
+
+def _node_id(*parts: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", "_".join(parts))
+
+
+def _pipeline_stages(template: dict) -> list[dict]:
+    pipelines = [
+        resource["Properties"]
+        for resource in template.get("Resources", {}).values()
+        if resource.get("Type") == "AWS::CodePipeline::Pipeline"
+    ]
+    if len(pipelines) != 1:
+        raise DeclarationError(
+            [f"{PIPELINE_TEMPLATE}: expected one CodePipeline, found {len(pipelines)}; "
+             "fix: synthesize the app first (make synth)"]
+        )  # fmt: skip
+    return pipelines[0]["Stages"]
+
+
+def delivery_pipeline_mermaid(template: dict) -> str:
+    """Stages left to right; inside a stage, actions of one run order form one column."""
+    lines = ["flowchart LR"]
+    previous_stage: str | None = None
+    for stage in _pipeline_stages(template):
+        stage_id = _node_id("stage", stage["Name"])
+        lines.append(f'  subgraph {stage_id}["{stage["Name"]}"]')
+        lines.append("    direction TB")
+        by_order: dict[int, list[str]] = {}
+        for action in stage["Actions"]:
+            by_order.setdefault(int(action.get("RunOrder", 1)), []).append(action["Name"])
+        previous_step: list[str] = []
+        for order in sorted(by_order):
+            step = [_node_id(stage["Name"], name) for name in by_order[order]]
+            for node, name in zip(step, by_order[order], strict=True):
+                lines.append(f'    {node}["{name}"]')
+            lines.extend(f"    {before} --> {after}" for before in previous_step for after in step)
+            previous_step = step
+        lines.append("  end")
+        if previous_stage:
+            lines.append(f"  {previous_stage} --> {stage_id}")
+        previous_stage = stage_id
+    return "\n".join(lines) + "\n"
+
+
+def data_workflow_mermaid(project: Project) -> str:
+    """Jobs (rounded) in graph order with the tables (cylinders, by layer) they read and write."""
+    lines = ["flowchart LR", f'  {RAW_SOURCE}[("raw landing zone<br/>AWSLogs/.../vpcflowlogs")]']
+    lines.append('  crawler{{"crawler"}}')
+    lines.append(f"  {RAW_SOURCE} --> crawler")
+    for table, contract in sorted(project.contracts.items()):
+        lines.append(f'  {table}[("{table}<br/><i>{contract.layer}</i>")]')
+    previous = "crawler"
+    for job in project.job_graph.jobs:
+        job_id = _node_id("job", job.name)
+        lines.append(f'  {job_id}(["{job.name} job"])')
+        lines.append(f"  {previous} -. then .-> {job_id}")
+        lines.extend(f"  {table} --> {job_id}" for table in job.reads)
+        lines.extend(f"  {job_id} --> {table}" for table in job.writes)
+        previous = job_id
+    lines.append('  checks(["data checks"])')
+    lines.append(f"  {previous} -. then .-> checks")
+    return "\n".join(lines) + "\n"
+
+
+def render(project: Project, assembly: Path) -> dict[str, str]:
+    """File name -> Mermaid text for both diagrams."""
+    template_path = assembly / PIPELINE_TEMPLATE
+    if not template_path.is_file():
+        raise DeclarationError(
+            [f"{template_path}: not found; fix: run `make synth` (or pass --assembly)"]
+        )
+    template = json.loads(template_path.read_text(encoding="utf-8"))
+    return {
+        DELIVERY_PIPELINE_FILE: delivery_pipeline_mermaid(template),
+        DATA_WORKFLOW_FILE: data_workflow_mermaid(project),
+    }
+
+
+def embed_in_readme(readme: str, diagrams: dict[str, str]) -> str:
+    """Replace the fenced block after each ``<!-- diagram:<file> -->`` marker."""
+    for name, text in diagrams.items():
+        marker = re.escape(README_MARKER.format(name=name))
+        pattern = re.compile(rf"({marker}\n```mermaid\n).*?(```)", re.DOTALL)
+        readme = pattern.sub(
+            lambda match, body=text: f"{match.group(1)}{body}{match.group(2)}", readme
+        )
+    return readme
+
+
+def stale_files(root: Path, diagrams: dict[str, str], docs: Path) -> Iterable[str]:
+    """Names of committed diagrams (in ``docs`` and the README) that differ from ``diagrams``."""
+    for name, text in diagrams.items():
+        path = docs / name
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            yield str(path)
+    readme = root / "README.md"
+    current = readme.read_text(encoding="utf-8")
+    if embed_in_readme(current, diagrams) != current:
+        yield str(readme)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--assembly", type=Path, default=Path("cdk.out"), help="cdk.out dir")
+    parser.add_argument("--out", type=Path, default=Path("docs"), help="where the .mmd go")
+    parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help="project checkout")
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a diagram is stale"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    project = load_project(args.root)
+    diagrams = render(project, args.assembly)
+    if args.check:
+        stale = list(stale_files(args.root, diagrams, args.out))
+        for path in stale:
+            print(f"stale: {path}; fix: run `make diagrams` and commit the result")
+        return EXIT_CHECK_FAILED if stale else EXIT_OK
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, text in diagrams.items():
+        (args.out / name).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out / name}")
+    readme = args.root / "README.md"
+    readme.write_text(embed_in_readme(readme.read_text(encoding="utf-8"), diagrams), "utf-8")
+    return EXIT_OK
