@@ -48,7 +48,7 @@ diagrams: synth ## Mermaid diagrams of the delivery pipeline and data workflow i
 	$(PYTHON) -m dataops diagrams --assembly cdk.out --out docs
 
 bench: setup ## benchmarks; writes bench/results.md
-	$(PYTHON) -m bench
+	$(PYTHON) -m bench $(BENCH_ARGS)
 
 clean: ## remove generated files (keeps .venv and node_modules)
 	rm -rf cdk.out $(LOCAL) reports .pytest_cache .ruff_cache

@@ -1,0 +1,57 @@
+"""``python -m bench``: measure, then write ``bench/results.md``.
+
+``--records`` scales the local-run benchmark down for a quick check; ``--skip`` leaves out the
+slow parts. What bounds a missed target is written by hand in ``bench/analysis.md`` and copied
+into the results, so a rerun keeps it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import scenarios
+from bench.machine import describe
+from bench.report import render
+
+BENCH_DIR = Path(__file__).resolve().parent
+PARTS = ("synth", "test", "local", "incremental")
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--records", type=int, default=1_000_000, help="(default: %(default)s)")
+    parser.add_argument("--skip", nargs="*", choices=PARTS, default=[], help="parts to leave out")
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results.md")
+    parser.add_argument("--workdir", type=Path, default=None, help="kept if given")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = _arguments(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        workdir = args.workdir or Path(scratch)
+        outcomes = []
+        if "synth" not in args.skip:
+            print("bench: cdk synth, whole app vs bare app", flush=True)
+            outcomes.append(scenarios.synth(workdir / "synth"))
+        if "test" not in args.skip:
+            print("bench: make test", flush=True)
+            outcomes.append(scenarios.pull_request_check())
+        if "local" not in args.skip:
+            print(f"bench: run-local on {args.records:,} records vs DuckDB", flush=True)
+            incremental = "incremental" not in args.skip
+            outcomes.append(scenarios.local_run(workdir / "local", args.records, incremental))
+    analysis_file = BENCH_DIR / "analysis.md"
+    analysis = analysis_file.read_text() if analysis_file.is_file() else ""
+    command = " ".join(["python -m bench", *argv])
+    args.out.write_text(render(describe(), command, outcomes, analysis))
+    print(args.out.read_text())
+    failed = [row for outcome in outcomes for row in outcome.rows if row.result == "failed"]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,243 @@
+"""The four measurements; each returns result rows for the report.
+
+Every command runs as a subprocess under :func:`bench.process_tree.measure`, so wall time and
+peak memory include interpreter start-up, the JVM and worker processes, as a developer or a
+CodeBuild box would see them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from bench.duckdb_reference import MART
+from bench.process_tree import Measurement, measure
+from dataops.project import PROJECT_ROOT
+from dataops.sample_data import DEFAULT_START, GeneratedDataSet, generate
+
+SEED = 7
+DAYS = 3
+MEMORY_TARGET_GIB = 3.0
+BARE_APP = """import aws_cdk as cdk
+
+app = cdk.App()
+cdk.Stack(app, "Empty")
+app.synth()
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the results table."""
+
+    benchmark: str
+    measured: str
+    baseline: str
+    result: str
+    target: str
+    met: bool | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Rows plus the command output worth keeping next to them (e.g. per-step timings)."""
+
+    rows: list[Row]
+    details: dict[str, str]
+
+
+def _env() -> dict[str, str]:
+    """The venv and the CDK CLI first on PATH, as ``make`` sets them."""
+    env = dict(os.environ)
+    paths = [str(PROJECT_ROOT / ".venv" / "bin"), str(PROJECT_ROOT / "node_modules" / ".bin")]
+    env["PATH"] = os.pathsep.join([*paths, env.get("PATH", "")])
+    return env
+
+
+def _failed(name: str, run: Measurement) -> Row:
+    tail = " / ".join(run.output.strip().splitlines()[-3:])
+    return Row(name, f"exit {run.returncode}", "-", "failed", "-", False, tail[:300])
+
+
+def _memory_row(name: str, run: Measurement) -> Row:
+    return Row(
+        name,
+        f"{run.peak_gib:.2f} GiB",
+        "-",
+        f"{run.peak_gib:.2f} GiB",
+        f"<= {MEMORY_TARGET_GIB:.0f} GiB",
+        run.peak_gib <= MEMORY_TARGET_GIB,
+        "peak RSS summed over the process tree",
+    )
+
+
+def synth(workdir: Path) -> Outcome:
+    """``cdk synth`` of the whole app against a bare app with one empty stack."""
+    cdk = str(PROJECT_ROOT / "node_modules" / ".bin" / "cdk")
+    bare = workdir / "bare-app"
+    bare.mkdir(parents=True, exist_ok=True)
+    (bare / "app.py").write_text(BARE_APP)
+    (bare / "cdk.json").write_text(json.dumps({"app": f"{sys.executable} app.py"}))
+    whole = measure(
+        [cdk, "synth", "--quiet", "--output", str(workdir / "cdk.out")], PROJECT_ROOT, _env()
+    )
+    empty = measure([cdk, "synth", "--quiet", "--output", str(bare / "cdk.out")], bare, _env())
+    if whole.returncode or empty.returncode:
+        return Outcome([_failed("cdk synth", whole if whole.returncode else empty)], {})
+    ratio = whole.seconds / empty.seconds
+    templates = len(list((workdir / "cdk.out").rglob("*.template.json")))
+    row = Row(
+        "cdk synth, whole app vs bare app",
+        f"{whole.seconds:.1f} s",
+        f"{empty.seconds:.1f} s",
+        f"{ratio:.2f}x",
+        "<= 1.5x",
+        ratio <= 1.5,
+        f"{templates} templates; bare app: one empty stack, same CLI and Python",
+    )
+    return Outcome([row], {})
+
+
+def pull_request_check() -> Outcome:
+    """``make test``: every lint and every test, as the pull-request check runs it."""
+    run = measure(["make", "test"], PROJECT_ROOT, _env())
+    if run.returncode:
+        return Outcome([_failed("make test", run)], {"make test (tail)": _tail(run.output, 30)})
+    rows = [
+        Row(
+            "make test, wall time",
+            f"{run.seconds:.1f} s",
+            "-",
+            f"{run.seconds:.1f} s",
+            "<= 90 s",
+            run.seconds <= 90,
+            "lint + unit, 2 pytest workers",
+        ),
+        _memory_row("make test, peak memory", run),
+    ]
+    return Outcome(rows, {"make test (tail)": _tail(run.output, 8)})
+
+
+def _tail(text: str, lines: int) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def _run_local(raw: Path, warehouse: Path) -> Measurement:
+    command = [sys.executable, "-m", "dataops", "run-local", "--raw", str(raw)]
+    return measure([*command, "--warehouse", str(warehouse)], PROJECT_ROOT, _env())
+
+
+def _mart(warehouse: Path) -> list[tuple]:
+    files = f"{warehouse / MART}/**/*.parquet"
+    return duckdb.sql(
+        "SELECT dt, source_ip_address, destination_port, total_packets_sent, total_bytes_sent, "
+        f"connection_length_sec FROM read_parquet('{files}', hive_partitioning = true) "
+        "ORDER BY ALL"
+    ).fetchall()
+
+
+def _expected(*data_sets: GeneratedDataSet) -> list[tuple]:
+    """The predicted mart of several generations into one raw directory."""
+    totals: dict[tuple, list[int]] = {}
+    for data in data_sets:
+        for key, values in data.conn_stats.items():
+            current = totals.setdefault(key, [0, 0, 0])
+            for index, value in enumerate(values):
+                current[index] += value
+    epoch = dt.date(1970, 1, 1)
+    return sorted(
+        (epoch + dt.timedelta(days=day), source, port, *values)
+        for (day, source, port), values in totals.items()
+    )
+
+
+def _verdict(warehouse: Path, expected: list[tuple]) -> str:
+    try:
+        actual = _mart(warehouse)
+    except duckdb.Error as exc:
+        return f"mart unreadable: {str(exc).splitlines()[0]}"
+    if actual == expected:
+        return f"mart = prediction ({len(actual)} rows)"
+    return f"mart DIFFERS from prediction ({len(actual)} rows, {len(expected)} expected)"
+
+
+def local_run(workdir: Path, records: int, incremental: bool) -> Outcome:
+    """run-local on ``records`` generated records against DuckDB; then 1% new files."""
+    raw, warehouse, reference = workdir / "raw", workdir / "warehouse", workdir / "duckdb"
+    first = generate(raw, records, SEED, DAYS, keep_records=False)
+    duck = measure(
+        [
+            sys.executable,
+            "-m",
+            "bench.duckdb_reference",
+            "--raw",
+            str(raw),
+            "--warehouse",
+            str(reference),
+        ],
+        PROJECT_ROOT,
+        _env(),
+    )
+    spark = _run_local(raw, warehouse)
+    details = {"run-local (first run)": _tail(spark.output, 25), "duckdb": duck.output.strip()}
+    if spark.returncode or duck.returncode:
+        return Outcome(
+            [_failed("run-local vs DuckDB", spark if spark.returncode else duck)], details
+        )
+    expected = _expected(first)
+    ratio = spark.seconds / duck.seconds
+    rows = [
+        Row(
+            f"run-local, {records:,} records vs DuckDB",
+            f"{spark.seconds:.1f} s",
+            f"{duck.seconds:.1f} s",
+            f"{ratio:.2f}x",
+            "<= 5x",
+            ratio <= 5,
+            f"{_verdict(warehouse, expected)}; DuckDB {_verdict(reference, expected)}",
+        ),
+        _memory_row("run-local, peak memory", spark),
+        Row(
+            "DuckDB reference, peak memory",
+            f"{duck.peak_gib:.2f} GiB",
+            "-",
+            f"{duck.peak_gib:.2f} GiB",
+            "-",
+            None,
+            "memory_limit 2GB",
+        ),
+    ]
+    if incremental:
+        added = generate(
+            raw,
+            max(records // 100, 60),
+            SEED + 1,
+            1,
+            DEFAULT_START + dt.timedelta(days=DAYS),
+            keep_records=False,
+        )
+        second = _run_local(raw, warehouse)
+        details["run-local (incremental run)"] = _tail(second.output, 25)
+        if second.returncode:
+            rows.append(_failed("run-local, incremental", second))
+            return Outcome(rows, details)
+        share = second.seconds / spark.seconds
+        rows.append(
+            Row(
+                f"run-local after 1% new files ({len(added.files)} files)",
+                f"{second.seconds:.1f} s",
+                f"{spark.seconds:.1f} s",
+                f"{share:.0%}",
+                "<= 15%",
+                share <= 0.15,
+                _verdict(warehouse, _expected(first, added)),
+            )
+        )
+    return Outcome(rows, details)
