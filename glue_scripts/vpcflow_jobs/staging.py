@@ -35,6 +35,7 @@ _PATH_DATE = r"/(\d{4})/(\d{2})/(\d{2})/[^/]+$"
 
 @dataclass(frozen=True)
 class StagingOutput:
+    data_lines: DataFrame
     staged: DataFrame
     quarantined: DataFrame
 
@@ -201,7 +202,7 @@ def parse_lines(lines: DataFrame, context: JobContext) -> StagingOutput:
         batch.alias("ingest_batch_id"),
         F.coalesce(path_date, F.to_date(ingested_at)).alias("dt"),
     )
-    return StagingOutput(staged=staged, quarantined=quarantined)
+    return StagingOutput(data_lines=data, staged=staged, quarantined=quarantined)
 
 
 def run(spark: SparkSession, context: JobContext) -> JobResult:
@@ -230,7 +231,7 @@ def run(spark: SparkSession, context: JobContext) -> JobResult:
     ledger.add_processed_files(new_files)
     return JobResult(
         job=JOB_NAME,
-        rows_in=rows_out + rows_quarantined,
+        rows_in=output.data_lines.count(),
         rows_out=rows_out,
         rows_quarantined=rows_quarantined,
         partitions=tuple(sorted(dts)),
