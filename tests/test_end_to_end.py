@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import importlib.util
 import subprocess
 import sys
 from collections import Counter
@@ -22,13 +21,7 @@ import pytest
 from dataops.project import PROJECT_ROOT
 from dataops.sample_data import generate
 
-pytestmark = [
-    pytest.mark.xdist_group("spark"),
-    pytest.mark.skipif(
-        importlib.util.find_spec("dataops.local_runner") is None,
-        reason="run-local (dataops/local_runner.py) is not in this checkout yet",
-    ),
-]
+pytestmark = pytest.mark.xdist_group("spark")
 
 RECORDS = 3_000
 # run-local writes the quarantine under WAREHOUSE/quarantine/ (its local quarantine_uri).

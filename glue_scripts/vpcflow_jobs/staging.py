@@ -46,21 +46,27 @@ def read_raw_lines(spark: SparkSession, files: list[str]) -> DataFrame:
         F.input_file_name().alias("source_file"), F.regexp_replace("value", "\r", "").alias("text")
     )
     header = F.split(F.trim(F.substring_index("text", "\n", 1)), " +")
-    positions = [
-        F.array_position(header, name).cast("int").alias(_position_column(name))
-        for name in KNOWN_FIELDS
-    ]
-    return whole.select(
+    lines = whole.select(
         "source_file",
         header.alias("header"),
-        *positions,
         F.posexplode(F.split("text", "\n")).alias("position", "raw_line"),
     ).select(
         "source_file",
         (F.col("position") + 1).cast("bigint").alias("line_number"),
         "raw_line",
         "header",
-        *[_position_column(name) for name in KNOWN_FIELDS],
+    )
+    return with_header_positions(lines)
+
+
+def with_header_positions(lines: DataFrame) -> DataFrame:
+    """Add, from each line's ``header`` array, the position of every known field."""
+    return lines.select(
+        "*",
+        *[
+            F.array_position("header", name).cast("int").alias(_position_column(name))
+            for name in KNOWN_FIELDS
+        ],
     )
 
 

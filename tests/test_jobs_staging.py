@@ -1,0 +1,99 @@
+"""The staging parse on small, hand-written lines: header-driven, every quarantine reason."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from vpcflow_jobs.context import JobContext
+from vpcflow_jobs.staging import parse_lines, with_header_positions
+
+pytestmark = pytest.mark.xdist_group("spark")
+
+V2 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+OK_LINE = (
+    "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1715000000 1715000060 ACCEPT OK"
+)
+CONTEXT = JobContext(
+    raw_uri="r", warehouse_uri="w", quarantine_uri="q", state_uri="s", batch_id="b1"
+)
+
+
+def _parse(
+    spark, header: str, *lines: str, source: str = "AWSLogs/1/vpcflowlogs/r/2024/05/06/f.log"
+):
+    from pyspark.sql import functions as F
+
+    rows = [(source, 1, header)] + [(source, i + 2, line) for i, line in enumerate(lines)]
+    frame = spark.createDataFrame(rows, "source_file string, line_number bigint, raw_line string")
+    frame = with_header_positions(frame.withColumn("header", F.split(F.lit(header), " +")))
+    output = parse_lines(frame, CONTEXT)
+    return output.staged.collect(), output.quarantined.collect()
+
+
+def test_valid_line_is_typed_and_dated_by_start_utc(spark) -> None:
+    staged, quarantined = _parse(spark, V2, OK_LINE)
+    assert quarantined == []
+    (row,) = staged
+    assert (row.srcaddr, row.dstport, row.bytes, row.action) == ("10.0.0.1", 49152, 840, "ACCEPT")
+    assert row.dt == date(2024, 5, 6)
+    assert (row.line_number, row.ingest_batch_id) == (2, "b1")
+
+
+def test_custom_format_is_parsed_by_header_not_position(spark) -> None:
+    header = "log-status action end start bytes packets protocol dstport srcport dstaddr srcaddr interface-id account-id version vpc-id future-field"
+    line = (
+        "OK REJECT 1715000060 1715000000 840 10 17 53 5353 10.0.0.2 10.0.0.1 eni-1 123 5 vpc-9 x1"
+    )
+    staged, quarantined = _parse(spark, header, line)
+    assert quarantined == []
+    (row,) = staged
+    assert (row.srcaddr, row.dstport, row.protocol, row.version) == ("10.0.0.1", 53, 17, 5)
+    assert row.vpc_id == "vpc-9"
+    assert row.extra_fields == {"future-field": "x1"}
+
+
+def test_nodata_and_skipdata_are_staged_with_null_addresses(spark) -> None:
+    nodata = "2 123456789010 eni-1 - - - - - - - 1431280876 1431280934 - NODATA"
+    skipdata = "2 123456789010 eni-1 - - - - - - - 1431280876 1431280934 - SKIPDATA"
+    staged, quarantined = _parse(spark, V2, nodata, skipdata)
+    assert quarantined == []
+    assert {row.log_status for row in staged} == {"NODATA", "SKIPDATA"}
+    assert all(row.srcaddr is None and row.action is None for row in staged)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason", "detail"),
+    [
+        (OK_LINE.rsplit(" ", 1)[0], "wrong_field_count", "expected 14 fields, found 13"),
+        (OK_LINE.replace(" 840 ", " 8x0 "), "not_an_integer", "bytes is '8x0'"),
+        (OK_LINE.replace(" 840 ", " 1.5 "), "not_an_integer", "bytes is '1.5'"),
+        (OK_LINE.replace("1715000060", "1714999999"), "end_before_start", "is before start"),
+        (OK_LINE.replace("ACCEPT", "ALLOW"), "unknown_action", "action 'ALLOW'"),
+        (OK_LINE.replace(" OK", " PARTIAL"), "unknown_log_status", "log-status 'PARTIAL'"),
+        (OK_LINE.replace(" 1715000000 ", " - "), "missing_value", "start is '-'"),
+    ],
+)
+def test_every_bad_line_is_quarantined_with_its_reason(spark, line, reason, detail) -> None:
+    staged, quarantined = _parse(spark, V2, OK_LINE, line)
+    assert len(staged) == 1
+    (row,) = quarantined
+    assert (row.reason, row.raw_line, row.line_number) == (reason, line, 3)
+    assert detail in row.detail
+    assert row.dt == date(2024, 5, 6)
+
+
+def test_header_without_a_required_field_quarantines_the_whole_file(spark) -> None:
+    header = V2.replace(" log-status", "")
+    lines = [OK_LINE.rsplit(" ", 1)[0]] * 3
+    staged, quarantined = _parse(spark, header, *lines)
+    assert staged == []
+    assert [row.reason for row in quarantined] == ["missing_required_fields"] * 3
+    assert {row.detail for row in quarantined} == {"header lacks log-status"}
+
+
+def test_blank_lines_and_the_header_are_not_data(spark) -> None:
+    staged, quarantined = _parse(spark, V2, OK_LINE, "", "   ", OK_LINE)
+    assert len(staged) == 2
+    assert quarantined == []
