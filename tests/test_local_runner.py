@@ -1,0 +1,104 @@
+"""run-local in process on the shared SparkSession: incremental runs, contract failures."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dataops.local_runner import run_workflow, summary
+from dataops.sample_data import generate
+
+pytestmark = pytest.mark.xdist_group("spark")
+
+
+def _rows(warehouse: Path, table: str) -> int:
+    pattern = str(warehouse / table / "**" / "*.parquet")
+    return duckdb.sql(f"SELECT count(*) FROM read_parquet('{pattern}')").fetchall()[0][0]
+
+
+def _mart(warehouse: Path) -> list[tuple]:
+    pattern = str(warehouse / "data_app_conn_stats" / "**" / "*.parquet")
+    return duckdb.sql(
+        f"SELECT * FROM read_parquet('{pattern}', hive_partitioning = true) ORDER BY ALL"
+    ).fetchall()
+
+
+@pytest.fixture(scope="module")
+def first_run(spark, project, tmp_path_factory):
+    root = tmp_path_factory.mktemp("incremental")
+    raw, warehouse = root / "raw", root / "warehouse"
+    generate(raw, records=1_500, seed=11, days=2)
+    report = run_workflow(spark, project, raw, warehouse, "batch-1", quiet=True)
+    return raw, warehouse, report
+
+
+def test_first_run_passes_every_check(first_run) -> None:
+    _, _, report = first_run
+    assert report.passed, summary(report)
+    staging = report.steps[0]
+    assert staging.rows_in == 1_500 == staging.rows_out + staging.rows_quarantined
+    assert [step.job for step in report.steps] == ["staging", "intermediate", "mart"]
+
+
+def test_rerun_on_the_same_input_adds_zero_rows(spark, project, first_run) -> None:
+    raw, warehouse, _ = first_run
+    tables = [
+        "staging_raw_vpcflowlogs",
+        "inter_model_flowlogs",
+        "data_app_conn_stats",
+        "quarantine",
+    ]
+    before = {table: _rows(warehouse, table) for table in tables}
+    mart_before = _mart(warehouse)
+    report = run_workflow(spark, project, raw, warehouse, "batch-2", quiet=True)
+    assert report.passed, summary(report)
+    assert all(step.rows_in == 0 for step in report.steps)
+    assert {table: _rows(warehouse, table) for table in tables} == before
+    assert _mart(warehouse) == mart_before
+
+
+def test_new_files_are_processed_alone_and_mart_partitions_recomputed(
+    spark, project, first_run, tmp_path
+) -> None:
+    raw, warehouse, _ = first_run
+    extra = generate(tmp_path / "extra", records=300, seed=12, days=1)
+    for path in extra.files:
+        target = raw / path.relative_to(tmp_path / "extra").parent / f"late-{path.name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    staged_before = _rows(warehouse, "staging_raw_vpcflowlogs")
+    report = run_workflow(spark, project, raw, warehouse, "batch-3", quiet=True)
+    assert report.passed, summary(report)
+    assert report.steps[0].rows_in == 300
+    assert _rows(warehouse, "staging_raw_vpcflowlogs") == staged_before + report.steps[0].rows_out
+    grain = [(row[-1], row[0], row[1]) for row in _mart(warehouse)]
+    assert len(grain) == len(set(grain))
+
+
+def test_a_contract_mismatch_fails_naming_the_column(spark, project, tmp_path) -> None:
+    from dataops.contract_check import check_table
+
+    frame = spark.createDataFrame(
+        [("1.2.3.4", "x")], "source_ip_address string, destination_port string"
+    )
+    frame.write.parquet(str(tmp_path / "mart"))
+    problems = check_table(spark, project.contracts["data_app_conn_stats"], str(tmp_path / "mart"))
+    assert "data_app_conn_stats.destination_port: type string, contract says int" in problems
+    assert "data_app_conn_stats.total_bytes_sent: missing from the output" in problems
+
+
+def test_a_null_in_a_non_nullable_column_fails(spark, project, tmp_path) -> None:
+    from dataops.contract_check import check_table
+
+    contract = project.contracts["quarantine_vpcflowlogs"]
+    frame = spark.createDataFrame(
+        [("f", 2, None, "wrong_field_count", "d", None, "b", None)],
+        "source_file string, line_number bigint, raw_line string, reason string, detail string, "
+        "ingested_at timestamp, ingest_batch_id string, dt date",
+    )
+    frame.write.parquet(str(tmp_path / "q"))
+    problems = check_table(spark, contract, str(tmp_path / "q"))
+    assert "quarantine_vpcflowlogs.raw_line: 1 null value(s) in a non-nullable column" in problems
