@@ -8,7 +8,7 @@ PYTEST_WORKERS ?= 2
 SAMPLE_RECORDS ?= 100000
 LOCAL := .local
 
-.PHONY: help setup lint format unit test synth cfn-lint nag demo sample-data run-local \
+.PHONY: help setup lint format unit test contract-gate synth cfn-lint demo \
         diagrams bench clean
 
 help: ## list the targets
@@ -22,6 +22,7 @@ lint: setup ## ruff check + format check, config/contracts/job graph, SQL data t
 	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m dataops validate-config > /dev/null
 	$(PYTHON) -m dataops lint-data-tests
+	$(PYTHON) -m dataops check-pii
 
 format: setup ## apply ruff fixes and formatting
 	$(PYTHON) -m ruff check --fix .
@@ -31,6 +32,14 @@ unit: setup ## pytest only (JUnit XML in reports/)
 	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --junitxml=reports/pytest.xml
 
 test: lint unit ## every lint and every test (what CI and the pull-request check run)
+
+BASE ?= origin/main
+contract-gate: setup ## breaking contract changes against BASE (default origin/main) need a major bump
+	@if git rev-parse --verify --quiet "$(BASE)^{commit}" > /dev/null; then \
+	  $(PYTHON) -m dataops check-contracts --base "$(BASE)"; \
+	else \
+	  echo "contract-gate: no base '$(BASE)' in this clone (first commit or shallow clone): nothing to compare"; \
+	fi
 
 synth: setup ## synthesize every stack of every environment into cdk.out
 	$(CDK) synth --quiet --output cdk.out > /dev/null
