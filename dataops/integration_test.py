@@ -1,0 +1,142 @@
+"""``integration-test``: prove a deployed environment works, after the delivery pipeline deploys.
+
+Exit 0 when every check passed, 1 when one failed, 2 for a usage or configuration error.
+The checks live in :mod:`dataops.integration`; this module only reads the arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import get_args
+
+from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK
+from dataops.config import DEFAULT_CONFIG_PATH, EnvironmentConfig
+from dataops.declarations import DeclarationError
+from dataops.project import PROJECT_ROOT, Project, load_project
+from dataops.resource_names import integration_test_role_name
+
+CHECKS: tuple[str, ...] = get_args(EnvironmentConfig.model_fields["post_deploy_check"].annotation)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", required=True, help="environment name from the config")
+    parser.add_argument(
+        "--check",
+        choices=CHECKS,
+        default=None,
+        help="which checks (default: the environment's post_deploy_check)",
+    )
+    parser.add_argument(
+        "--data-tests",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run data_tests/ on Athena (default: only for integration-with-data-tests)",
+    )
+    parser.add_argument(
+        "--timeout-seconds",
+        type=float,
+        default=3600.0,
+        help="longest wait for the data workflow (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=15.0,
+        help="between workflow status polls (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--query-timeout-seconds",
+        type=float,
+        default=600.0,
+        help="longest wait for one Athena query (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--query-poll-seconds",
+        type=float,
+        default=2.0,
+        help="between Athena status polls (default: %(default)s)",
+    )
+    role = parser.add_mutually_exclusive_group()
+    role.add_argument("--role-arn", default=None, help="assume this role for every AWS call")
+    role.add_argument(
+        "--assume-integration-role",
+        action="store_true",
+        help="assume the environment's integration-test role in its account",
+    )
+    parser.add_argument("--junit-xml", type=Path, default=None, help="write a JUnit XML report")
+    parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help="project checkout")
+
+
+def _usage_error(key: str, problem: str, fix: str) -> DeclarationError:
+    return DeclarationError([f"{DEFAULT_CONFIG_PATH}: {key}: {problem}; fix: {fix}"])
+
+
+def _environment(project: Project, name: str) -> EnvironmentConfig:
+    try:
+        return project.config.environment(name)
+    except KeyError as exc:
+        raise _usage_error("environments", exc.args[0], "pass --env with one of them") from None
+
+
+def _check(environment: EnvironmentConfig, requested: str | None) -> str:
+    """The configured check; a smoke-only environment is never seeded, whatever is asked."""
+    check = requested or environment.post_deploy_check
+    if environment.post_deploy_check == "smoke" and check != "smoke":
+        raise _usage_error(
+            f"environments[{environment.name}].post_deploy_check",
+            f"'{environment.name}' is smoke-only and never gets test data, not '{check}'",
+            "run with --check smoke (or change the environment's post_deploy_check)",
+        )
+    return check
+
+
+def _role_arn(
+    args: argparse.Namespace, project: Project, environment: EnvironmentConfig
+) -> str | None:
+    from dataops.integration.clients import role_arn_for
+
+    if args.assume_integration_role:
+        name = integration_test_role_name(project.config.project, environment.name)
+        return role_arn_for(environment.account, name)
+    return args.role_arn
+
+
+def main(args: argparse.Namespace) -> int:
+    from dataops.integration.clients import build_clients
+    from dataops.integration.pacing import Pacing
+    from dataops.integration.report import passed, results_table, write_junit
+    from dataops.integration.runner import WITH_DATA_TESTS, RunSettings, new_run_id, run_checks
+    from dataops.integration.workflow import WaitLimits
+
+    for option in (
+        "timeout_seconds",
+        "poll_seconds",
+        "query_timeout_seconds",
+        "query_poll_seconds",
+    ):
+        if getattr(args, option) < 0:
+            raise DeclarationError(
+                [f"--{option.replace('_', '-')}: must not be negative; fix: pass 0 or more"]
+            )
+    project = load_project(args.root)
+    environment = _environment(project, args.env)
+    check = _check(environment, args.check)
+    settings = RunSettings(
+        environment=environment,
+        check=check,
+        data_tests=args.data_tests if args.data_tests is not None else check == WITH_DATA_TESTS,
+        workflow=WaitLimits(args.timeout_seconds, args.poll_seconds),
+        queries=WaitLimits(args.query_timeout_seconds, args.query_poll_seconds),
+    )
+    clients = build_clients(environment.region, _role_arn(args, project, environment))
+    print(
+        f"integration-test: {check} of '{environment.name}' ({environment.account}, "
+        f"{environment.region})",
+        flush=True,
+    )
+    results = run_checks(clients, project, settings, Pacing(), new_run_id())
+    print(results_table(results))
+    if args.junit_xml:
+        write_junit(args.junit_xml, f"integration-test.{environment.name}", results)
+    return EXIT_OK if passed(results) else EXIT_CHECK_FAILED
