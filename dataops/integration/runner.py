@@ -98,6 +98,7 @@ class Checks:
         self.pacing.echo(f"  {result.outcome.value}: {result.detail}".rstrip())
 
     def skip(self, name: str, reason: str) -> None:
+        self.pacing.echo(f"[{name}]")
         self.add(CheckResult(name, Outcome.SKIPPED, 0.0, reason))
 
     @property
