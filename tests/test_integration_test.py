@@ -11,8 +11,10 @@ manager, so every query gives the fake one sleep to act in.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import boto3
@@ -23,7 +25,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_api import state_manager
 from moto.stepfunctions.models import stepfunctions_backends
 
-from dataops.integration.clients import Clients
+from dataops import cli
+from dataops.integration.clients import Clients, build_clients, role_arn_for
 from dataops.integration.pacing import Pacing
 from dataops.integration.report import Outcome, passed
 from dataops.integration.runner import RunSettings, run_checks
@@ -34,7 +37,11 @@ from dataops.integration.seeding import (
 )
 from dataops.integration.workflow import WaitLimits
 from dataops.project import Project
-from dataops.resource_names import PublishedResource, parameter_name
+from dataops.resource_names import (
+    PublishedResource,
+    integration_test_role_name,
+    parameter_name,
+)
 
 REGION = "eu-west-1"
 ATHENA_MODEL = "athena::execution"
@@ -505,3 +512,71 @@ def test_smoke_fails_when_the_latest_finished_execution_failed(
     assert recent.outcome is Outcome.FAILED
     assert recent.detail == "latest finished execution scheduled-2 is FAILED"
     assert not passed(results)
+
+
+def test_cli_exit_1_and_junit_when_the_workflow_does_not_finish(
+    fake: FakeAws, project: Project, tmp_path: Path
+) -> None:
+    junit = tmp_path / "reports" / "integration.xml"
+
+    code = cli.main(
+        [
+            "integration-test",
+            "--env",
+            "staging",
+            "--timeout-seconds",
+            "0",
+            "--junit-xml",
+            str(junit),
+        ]
+    )
+
+    assert code == 1
+    suite = ET.parse(junit).getroot()
+    assert suite.get("name") == "integration-test.staging"
+    assert suite.get("failures") == "1"
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert cases["workflow"].find("failure") is not None
+    assert cases["cleanup"].find("failure") is None
+    assert_cleaned_up(fake)
+
+
+def test_cli_smoke_passes_with_exit_0(fake: FakeAws, tmp_path: Path, capsys) -> None:
+    junit = tmp_path / "smoke.xml"
+
+    code = cli.main(
+        ["integration-test", "--env", "staging", "--check", "smoke", "--junit-xml", str(junit)]
+    )
+
+    assert code == 0
+    assert "2 passed, 0 failed, 0 skipped" in capsys.readouterr().out
+    assert [case.get("name") for case in ET.parse(junit).getroot()] == [
+        "resources",
+        "recent executions",
+    ]
+
+
+def test_smoke_with_data_tests_queries_but_never_seeds(fake: FakeAws, project: Project) -> None:
+    smoke = dataclasses.replace(settings(project, check="smoke"), data_tests=True)
+
+    results = run_checks(fake.clients, project, smoke, fake.pacing, "unused")
+
+    assert passed(results)
+    assert len(fake.queries()) == len(list((project.root / "data_tests").glob("*.sql")))
+    assert fake.executions() == []
+    assert fake.keys(NAMES[PublishedResource.RAW_BUCKET]) == {REAL_OBJECTS[0][1]}
+
+
+def test_the_integration_role_is_assumed_in_the_environments_account(
+    fake: FakeAws, project: Project
+) -> None:
+    staging = project.config.environment("staging")
+    role = role_arn_for(
+        staging.account, integration_test_role_name(project.config.project, "staging")
+    )
+
+    assumed = build_clients(REGION, role)
+
+    assert role == f"arn:aws:iam::{staging.account}:role/flowlogs-dataops-staging-integration-test"
+    assert assumed.s3.list_buckets()["Buckets"] == []
+    assert {b["Name"] for b in fake.clients.s3.list_buckets()["Buckets"]} == set(BUCKETS)

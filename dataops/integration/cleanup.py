@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from botocore.client import BaseClient
@@ -12,6 +13,7 @@ from dataops.integration.resources import Resources
 from dataops.integration.seeding import TEST_PARTITIONS_BEFORE, TEST_PREFIX_ROOT, IntegrationRun
 
 DELETE_BATCH = 1000
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ def run_locations(
     run: IntegrationRun, resources: Resources, contracts: dict[str, Contract]
 ) -> list[Location]:
     """The run's raw and query-result prefixes and every table's test partitions, all test-only."""
-    if not run.prefix.startswith(TEST_PREFIX_ROOT) or run.prefix == TEST_PREFIX_ROOT:
+    if not _RUN_ID.fullmatch(run.run_id) or not run.prefix.startswith(TEST_PREFIX_ROOT):
         raise ValueError(f"refusing to delete {run.prefix}: not one run's test prefix")
     late = [day for day in run.dates if day >= TEST_PARTITIONS_BEFORE]
     if late:
