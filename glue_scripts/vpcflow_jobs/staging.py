@@ -35,7 +35,7 @@ _PATH_DATE = r"/(\d{4})/(\d{2})/(\d{2})/[^/]+$"
 
 @dataclass(frozen=True)
 class StagingOutput:
-    data_lines: DataFrame
+    checked: DataFrame
     staged: DataFrame
     quarantined: DataFrame
 
@@ -46,21 +46,24 @@ def read_raw_lines(spark: SparkSession, files: list[str]) -> DataFrame:
         F.input_file_name().alias("source_file"), F.regexp_replace("value", "\r", "").alias("text")
     )
     header = F.split(F.trim(F.substring_index("text", "\n", 1)), " +")
-    lines = whole.select(
+    files = with_header_positions(whole.select("source_file", "text", header.alias("header")))
+    positions = [_position_column(name) for name in KNOWN_FIELDS]
+    return files.select(
         "source_file",
-        header.alias("header"),
+        "header",
+        *positions,
         F.posexplode(F.split("text", "\n")).alias("position", "raw_line"),
     ).select(
         "source_file",
         (F.col("position") + 1).cast("bigint").alias("line_number"),
         "raw_line",
         "header",
+        *positions,
     )
-    return with_header_positions(lines)
 
 
 def with_header_positions(lines: DataFrame) -> DataFrame:
-    """Add, from each line's ``header`` array, the position of every known field."""
+    """Add, from the ``header`` array, the position of every known field (once a file)."""
     return lines.select(
         "*",
         *[
@@ -208,7 +211,19 @@ def parse_lines(lines: DataFrame, context: JobContext) -> StagingOutput:
         batch.alias("ingest_batch_id"),
         F.coalesce(path_date, F.to_date(ingested_at)).alias("dt"),
     )
-    return StagingOutput(data_lines=data, staged=staged, quarantined=quarantined)
+    return StagingOutput(checked=checked, staged=staged, quarantined=quarantined)
+
+
+def _landed(spark: SparkSession, location: str, batch_id: str) -> tuple[int, list[str]]:
+    """Rows of this batch as written to disk, and their partitions (counted back, not assumed)."""
+    rows = (
+        spark.read.parquet(location)
+        .where(F.col("ingest_batch_id") == batch_id)
+        .groupBy("dt")
+        .count()
+        .collect()
+    )
+    return sum(row["count"] for row in rows), sorted(str(row["dt"]) for row in rows)
 
 
 def run(spark: SparkSession, context: JobContext) -> JobResult:
@@ -220,14 +235,13 @@ def run(spark: SparkSession, context: JobContext) -> JobResult:
     if not new_files:
         return JobResult(job=JOB_NAME, rows_in=0, rows_out=0)
     output = parse_lines(read_raw_lines(spark, new_files), context)
-    staged = output.staged.persist()
-    quarantined = output.quarantined.persist()
-    staged.write.mode("append").partitionBy("dt").parquet(context.table_uri(STAGING_TABLE))
-    quarantined.write.mode("append").partitionBy("dt").parquet(context.table_uri(QUARANTINE_TABLE))
-    rows_out, rows_quarantined = staged.count(), quarantined.count()
-    dts = [str(row.dt) for row in staged.select("dt").distinct().collect()]
-    staged.unpersist()
-    quarantined.unpersist()
+    output.staged.write.mode("append").partitionBy("dt").parquet(context.table_uri(STAGING_TABLE))
+    output.quarantined.write.mode("append").partitionBy("dt").parquet(
+        context.table_uri(QUARANTINE_TABLE)
+    )
+    lines_read = output.checked.count()
+    rows_out, dts = _landed(spark, context.table_uri(STAGING_TABLE), context.batch_id)
+    rows_quarantined, _ = _landed(spark, context.table_uri(QUARANTINE_TABLE), context.batch_id)
     ledger.record(
         JOB_NAME,
         context.batch_id,
@@ -237,7 +251,7 @@ def run(spark: SparkSession, context: JobContext) -> JobResult:
     ledger.add_processed_files(new_files)
     return JobResult(
         job=JOB_NAME,
-        rows_in=output.data_lines.count(),
+        rows_in=lines_read,
         rows_out=rows_out,
         rows_quarantined=rows_quarantined,
         partitions=tuple(sorted(dts)),
