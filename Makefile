@@ -9,7 +9,7 @@ SAMPLE_RECORDS ?= 100000
 LOCAL := .local
 
 .PHONY: help setup lint format unit test contract-gate synth cfn-lint demo \
-        diagrams bench clean
+        diagrams integration-test bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,6 +55,11 @@ demo: synth ## the main job, no AWS account: synth, sample data, the data workfl
 
 diagrams: synth ## Mermaid diagrams of the delivery pipeline and data workflow into docs/
 	$(PYTHON) -m dataops diagrams --assembly cdk.out --out docs
+
+integration-test: setup ## post-deploy checks of a deployed environment: ENV=dev [INTEGRATION_ARGS=...]
+	@test -n "$(ENV)" || { echo "error: ENV: not set; fix: make integration-test ENV=dev"; exit 2; }
+	$(PYTHON) -m dataops integration-test --env $(ENV) --junit-xml reports/integration-$(ENV).xml \
+		$(INTEGRATION_ARGS)
 
 bench: setup ## benchmarks; writes bench/results.md
 	$(PYTHON) -m bench $(BENCH_ARGS)

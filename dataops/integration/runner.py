@@ -165,6 +165,8 @@ def _integration(
     with tempfile.TemporaryDirectory(prefix="dataops-integration-") as work:
         data = generate_test_data(Path(work))
         run = IntegrationRun(run_id, partition_dates(data))
+        expected = data.expected_conn_stats()
+        mart = predicted_mart(project.contracts, expected)
         target = _athena_target(resources, run.prefix, settings.queries)
         try:
             with checks.check("seed") as check:
@@ -187,12 +189,10 @@ def _integration(
                         clients.sfn, execution_arn, settings.workflow, checks.pacing
                     )
             if not checks.last_passed:
-                checks.skip("mart", "the workflow did not succeed on the seeded data")
+                checks.skip(f"mart {mart.name}", "the workflow did not succeed on the seeded data")
                 if settings.data_tests:
                     checks.skip("data tests", "the workflow did not succeed on the seeded data")
                 return
-            expected = data.expected_conn_stats()
-            mart = predicted_mart(project.contracts, expected)
             with checks.check(f"mart {mart.name}") as check:
                 sql = mart_query(mart, resources.glue_database, run.dates)
                 check.detail = compare(
