@@ -6,6 +6,7 @@ on another (``xdist_group("spark")``), so each expensive thing is built once per
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,9 +24,11 @@ def project() -> Project:
 
 @pytest.fixture(scope="session")
 def built_app(project: Project, tmp_path_factory: pytest.TempPathFactory) -> BuiltApp:
-    """The whole app synthesized once per worker; tests read templates from it."""
+    """The whole app synthesized once per worker, with cdk.json's context (feature flags) as
+    ``cdk synth`` has it; tests read templates from it."""
     outdir = tmp_path_factory.mktemp("cdk.out")
-    built = build_app(cdk.App(outdir=str(outdir)), project)
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    built = build_app(cdk.App(outdir=str(outdir), context=context), project)
     built.app.synth()
     return built
 

@@ -1,0 +1,1 @@
+"""Constructs of the data workflow stack, one module a concern."""
