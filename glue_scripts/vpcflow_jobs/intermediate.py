@@ -10,6 +10,7 @@ from vpcflow_jobs.session import apply_job_settings
 from vpcflow_jobs.staging import JOB_NAME as STAGING_JOB
 from vpcflow_jobs.staging import STAGING_TABLE
 from vpcflow_jobs.storage import BatchLedger, storage_for
+from vpcflow_jobs.tables import write_partitioned
 
 JOB_NAME = "intermediate"
 INTERMEDIATE_TABLE = "inter_model_flowlogs"
@@ -40,21 +41,16 @@ def run(spark: SparkSession, context: JobContext) -> JobResult:
     """Model the staged rows of every staging batch this job has not consumed yet."""
     apply_job_settings(spark)
     ledger = BatchLedger(storage_for(context.state_uri), context.state_uri)
-    pending = ledger.pending(STAGING_JOB, JOB_NAME)
-    dts = sorted({dt for marker in pending for dt in marker["dts"]})
+    batch_ids, dts = ledger.pending_batches(STAGING_JOB, JOB_NAME)
     if not dts:
-        ledger.consume(JOB_NAME, [marker["batch_id"] for marker in pending])
+        ledger.consume(JOB_NAME, batch_ids)
         return JobResult(job=JOB_NAME, rows_in=0, rows_out=0)
-    batch_ids = [marker["batch_id"] for marker in pending]
     staged = (
         spark.read.parquet(context.table_uri(STAGING_TABLE))
         .where(F.col("dt").isin([F.lit(dt).cast("date") for dt in dts]))
         .where(F.col("ingest_batch_id").isin(batch_ids))
     )
-    modelled = to_flow_model(staged).persist()
-    modelled.write.mode("append").partitionBy("dt").parquet(context.table_uri(INTERMEDIATE_TABLE))
-    rows = modelled.count()
-    modelled.unpersist()
+    rows = write_partitioned(to_flow_model(staged), context.table_uri(INTERMEDIATE_TABLE), "append")
     ledger.record(JOB_NAME, context.batch_id, dts, {"rows": rows})
     ledger.consume(JOB_NAME, batch_ids)
     return JobResult(job=JOB_NAME, rows_in=rows, rows_out=rows, partitions=tuple(dts))

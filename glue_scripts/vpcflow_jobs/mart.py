@@ -10,6 +10,7 @@ from vpcflow_jobs.intermediate import INTERMEDIATE_TABLE
 from vpcflow_jobs.intermediate import JOB_NAME as INTERMEDIATE_JOB
 from vpcflow_jobs.session import apply_job_settings
 from vpcflow_jobs.storage import BatchLedger, storage_for
+from vpcflow_jobs.tables import write_partitioned
 
 JOB_NAME = "mart"
 MART_TABLE = "data_app_conn_stats"
@@ -43,19 +44,14 @@ def run(spark: SparkSession, context: JobContext) -> JobResult:
     """Recompute the partitions the new intermediate batches touched (no double counting)."""
     apply_job_settings(spark)
     ledger = BatchLedger(storage_for(context.state_uri), context.state_uri)
-    pending = ledger.pending(INTERMEDIATE_JOB, JOB_NAME)
-    dts = sorted({dt for marker in pending for dt in marker["dts"]})
-    batch_ids = [marker["batch_id"] for marker in pending]
+    batch_ids, dts = ledger.pending_batches(INTERMEDIATE_JOB, JOB_NAME)
     if not dts:
         ledger.consume(JOB_NAME, batch_ids)
         return JobResult(job=JOB_NAME, rows_in=0, rows_out=0)
     flows = spark.read.parquet(context.table_uri(INTERMEDIATE_TABLE)).where(
         F.col("dt").isin([F.lit(dt).cast("date") for dt in dts])
     )
-    stats = conn_stats(flows).persist()
-    stats.write.mode("overwrite").partitionBy("dt").parquet(context.table_uri(MART_TABLE))
-    rows_out = stats.count()
-    stats.unpersist()
+    rows_out = write_partitioned(conn_stats(flows), context.table_uri(MART_TABLE), "overwrite")
     ledger.record(JOB_NAME, context.batch_id, dts, {"rows": rows_out})
     ledger.consume(JOB_NAME, batch_ids)
     return JobResult(job=JOB_NAME, rows_in=flows.count(), rows_out=rows_out, partitions=tuple(dts))

@@ -123,6 +123,12 @@ class BatchLedger:
         )]  # fmt: skip
         return [marker for marker in markers if marker and marker["batch_id"] not in done]
 
+    def pending_batches(self, upstream: str, consumer: str) -> tuple[list[str], list[str]]:
+        """Ids of the pending ``upstream`` batches and the ``dt`` partitions they touched."""
+        pending = self.pending(upstream, consumer)
+        dts = sorted({dt for marker in pending for dt in marker["dts"]})
+        return [marker["batch_id"] for marker in pending], dts
+
     def consume(self, consumer: str, batch_ids: list[str]) -> None:
         uri = f"{self._root}/consumed/{consumer}.json"
         done = set(self._storage.read_json(uri) or [])
