@@ -99,7 +99,7 @@ class DataWorkflowStack(cdk.Stack):
             ),
         )
         for job in glue_jobs.jobs.values():
-            job.add_dependency(catalog.database)
+            job.node.add_dependency(catalog.database)
         crawler = RawCrawler(
             self,
             "RawCrawler",
@@ -111,7 +111,7 @@ class DataWorkflowStack(cdk.Stack):
                 security_configuration=glue_jobs.security_configuration,
             ),
         )
-        crawler.crawler.add_dependency(catalog.database)
+        crawler.crawler.node.add_dependency(catalog.database)
         workgroup = AthenaWorkgroup(
             self,
             "Athena",

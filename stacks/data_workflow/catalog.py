@@ -112,5 +112,5 @@ class Catalog(Construct):
                     ),
                 ),
             )
-            table.add_dependency(self.database)
+            table.node.add_dependency(self.database)
             self.tables[name] = table

@@ -107,6 +107,6 @@ class RawCrawler(Construct):
                 }
             ),
         )
-        self.crawler.add_dependency(self.classifier)
-        self.crawler.add_dependency(props.security_configuration)
+        self.crawler.node.add_dependency(self.classifier)
+        self.crawler.node.add_dependency(props.security_configuration)
         self.arn = stack.format_arn(service="glue", resource="crawler", resource_name=props.name)

@@ -97,5 +97,5 @@ class DataQualityRulesets(Construct):
                     database_name=props.database_name, table_name=contract.name
                 ),
             )
-            ruleset.add_dependency(props.tables[contract.name])
+            ruleset.node.add_dependency(props.tables[contract.name])
             self.rulesets[contract.name] = ruleset

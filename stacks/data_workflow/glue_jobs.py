@@ -215,5 +215,5 @@ class GlueJobs(Construct):
                 "--database": props.database_name,
             },
         )
-        job.add_dependency(self.security_configuration)
+        job.node.add_dependency(self.security_configuration)
         return job

@@ -1,0 +1,83 @@
+"""cfn-lint over every template of a cloud assembly, nested stage assemblies included.
+
+``python -m dataops.cfn_lint_templates cdk.out`` lints each ``*.template.json`` under the
+directory in the region its stack deploys to (from the assemblies' ``manifest.json``), prints
+every finding, and exits 1 if there is any error or warning: templates must be clean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_REGION = "us-east-1"
+STACK_ARTIFACT = "aws:cloudformation:stack"
+
+
+@dataclass(frozen=True)
+class Finding:
+    template: Path
+    rule: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.template}:{self.line}: {self.rule} {self.message}"
+
+
+def _stack_regions(assembly_dir: Path) -> dict[Path, str]:
+    """Template path -> region, from every manifest of the assembly and its nested ones."""
+    regions: dict[Path, str] = {}
+    for manifest in assembly_dir.rglob("manifest.json"):
+        artifacts = json.loads(manifest.read_text(encoding="utf-8")).get("artifacts", {})
+        for artifact in artifacts.values():
+            if artifact.get("type") != STACK_ARTIFACT:
+                continue
+            region = artifact.get("environment", "").rsplit("/", 1)[-1]
+            template = artifact.get("properties", {}).get("templateFile")
+            if template and region and not region.startswith("unknown"):
+                regions[(manifest.parent / template).resolve()] = region
+    return regions
+
+
+def templates(assembly_dir: Path) -> list[Path]:
+    return sorted(assembly_dir.rglob("*.template.json"))
+
+
+def lint_templates(assembly_dir: Path) -> Iterator[Finding]:
+    """Every error and warning cfn-lint reports, template by template."""
+    from cfnlint.api import ManualArgs, lint_file
+
+    regions = _stack_regions(assembly_dir)
+    for template in templates(assembly_dir):
+        region = regions.get(template.resolve(), DEFAULT_REGION)
+        for match in lint_file(template, config=ManualArgs(regions=[region])):
+            rule = match.rule.id
+            if rule[:1] in {"E", "W"}:
+                yield Finding(template, rule, match.linenumber, match.message)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("assembly_dir", type=Path, help="the cloud assembly, e.g. cdk.out")
+    args = parser.parse_args(argv)
+    found = templates(args.assembly_dir)
+    if not found:
+        print(
+            f"error: {args.assembly_dir}: no *.template.json; fix: run make synth first",
+            file=sys.stderr,
+        )
+        return 2
+    findings = list(lint_templates(args.assembly_dir))
+    for finding in findings:
+        print(finding)
+    print(f"cfn-lint: {len(found)} templates, {len(findings)} errors and warnings")
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""No IAM policy of the app grants ``*`` actions or S3/Glue data actions on every resource, and
+each Glue job's role reaches only what the job graph says the job reads and writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from dataops.job_graph import RAW_SOURCE
+
+pytestmark = pytest.mark.xdist_group("synth")
+
+DATA_SERVICES = ("s3:", "glue:")
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _identity_statements(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Allow statements of every identity policy: IAM policies, managed policies and roles'
+    inline policies."""
+    for logical_id, resource in template.get("Resources", {}).items():
+        properties = resource.get("Properties", {})
+        documents = []
+        if resource["Type"] in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}:
+            documents.append(properties["PolicyDocument"])
+        if resource["Type"] in {"AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"}:
+            documents.extend(p["PolicyDocument"] for p in properties.get("Policies", []))
+        for document in documents:
+            for statement in _as_list(document["Statement"]):
+                if statement.get("Effect") == "Allow":
+                    yield logical_id, statement
+
+
+def _all_templates(assembly_dir: Path) -> list[Path]:
+    return sorted(assembly_dir.rglob("*.template.json"))
+
+
+def test_no_policy_grants_every_action_or_data_actions_on_every_resource(assembly_dir):
+    templates = _all_templates(assembly_dir)
+    assert templates
+    offending = []
+    for path in templates:
+        for logical_id, statement in _identity_statements(json.loads(path.read_text())):
+            actions = _as_list(statement.get("Action", []))
+            resources = _as_list(statement.get("Resource", []))
+            if "*" in actions:
+                offending.append(f"{path.name} {logical_id}: Action '*'")
+            if "*" in resources:
+                data = [a for a in actions if a.lower().startswith(DATA_SERVICES)]
+                if data:
+                    offending.append(f"{path.name} {logical_id}: {data} on '*'")
+    assert offending == []
+
+
+def _role_statements(template: Template, role_path_part: str) -> list[dict[str, Any]]:
+    """Statements of the default policy attached to the role whose id contains the part."""
+    policies = template.find_resources("AWS::IAM::Policy")
+    statements = []
+    for logical_id, policy in policies.items():
+        if role_path_part in logical_id:
+            statements.extend(_as_list(policy["Properties"]["PolicyDocument"]["Statement"]))
+    assert statements, role_path_part
+    return statements
+
+
+def _granted(statements: list[dict[str, Any]], action: str) -> str:
+    return json.dumps(
+        [s["Resource"] for s in statements if action in _as_list(s["Action"])], sort_keys=True
+    )
+
+
+@pytest.fixture(scope="module")
+def dev(built_app) -> Template:
+    return Template.from_stack(built_app.stages["dev"].data_workflow)
+
+
+def test_each_job_role_reads_and_writes_exactly_its_declared_tables(dev, project):
+    tables = sorted(project.contracts)
+    for job in project.job_graph.jobs:
+        statements = _role_statements(dev, f"GlueJobs{job.name.title()}Role")
+        readable = _granted(statements, "s3:GetObject")
+        writable = _granted(statements, "s3:PutObject")
+        for table in tables:
+            assert (f"/{table}/*" in writable) == (table in job.writes), (job.name, table)
+            assert (f"/{table}/*" in readable) == (table in [*job.reads, *job.writes]), (
+                job.name,
+                table,
+            )
+        assert ("StorageRawLanding" in readable) == (RAW_SOURCE in job.reads)
+        assert "StorageRawLanding" not in writable
+        assert "/_state/*" in writable
+        catalog_writes = _granted(statements, "glue:UpdateTable")
+        for table in tables:
+            assert (f"/{table}" in catalog_writes) == (table in job.writes)
+
+
+def test_listing_is_limited_to_the_prefixes_of_the_job(dev, project):
+    statements = _role_statements(dev, "GlueJobsMartRole")
+    listings = [s for s in statements if "s3:ListBucket" in _as_list(s["Action"])]
+    assert listings
+    for statement in listings:
+        assert "s3:prefix" in statement["Condition"]["StringLike"]
