@@ -99,8 +99,8 @@ class Storage(Construct):
         )
 
     def _allow_service_use(self, stack: cdk.Stack) -> None:
-        """CloudWatch Logs encrypts log groups, EventBridge and CloudWatch alarms publish to the
-        encrypted topic: each service may use the key only in this account."""
+        """CloudWatch Logs encrypts this account's log groups; EventBridge and CloudWatch alarms
+        publish to the encrypted topic (whose policy admits only this account's sources)."""
         self.data_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="CloudWatchLogsOfThisAccount",
@@ -134,6 +134,5 @@ class Storage(Construct):
                 ],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             )
         )
