@@ -125,6 +125,7 @@ class WorkflowAlarms(Construct):
                 default_value=0,
             )
         machine = props.state_machine
+        self.alarm_names: list[str] = []
         self.alarms = [
             self._alarm(
                 "ExecutionsFailed",
@@ -147,11 +148,6 @@ class WorkflowAlarms(Construct):
                 "A data check of the data workflow failed",
             ),
         ]
-        self.alarm_names = [f"{props.name_prefix}-{suffix}" for suffix in self._suffixes]
-
-    @property
-    def _suffixes(self) -> list[str]:
-        return [alarm.node.id for alarm in self.alarms]
 
     def _custom_metric(self, name: str) -> cloudwatch.Metric:
         return cloudwatch.Metric(
@@ -162,10 +158,13 @@ class WorkflowAlarms(Construct):
         )
 
     def _alarm(self, suffix: str, metric: cloudwatch.IMetric, description: str) -> cloudwatch.Alarm:
+        """An alarm named ``<prefix>-<suffix>``; the plain name is kept in ``alarm_names``."""
+        name = f"{self._props.name_prefix}-{suffix}"
+        self.alarm_names.append(name)
         alarm = cloudwatch.Alarm(
             self,
             suffix,
-            alarm_name=f"{self._props.name_prefix}-{suffix}",
+            alarm_name=name,
             alarm_description=description,
             metric=metric,
             threshold=1,

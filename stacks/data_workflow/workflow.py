@@ -15,6 +15,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -70,7 +71,7 @@ class WorkflowProps:
     workgroup_name: str
     checked_contracts: tuple[Contract, ...]
     layout: DataLayout
-    athena_results_bucket: cdk.aws_s3.IBucket
+    athena_results_bucket: s3.IBucket
     topic: sns.ITopic
     data_key: kms.IKey
     metric_namespace: str
@@ -182,7 +183,7 @@ class DataWorkflowStateMachine(Construct):
             result_path="$.error",
         ).next(self._notify)
 
-    def _glue_call(self, construct_id: str, action: str) -> tasks.CallAwsService:
+    def _glue_call(self, construct_id: str, action: str, result_path: str) -> tasks.CallAwsService:
         props = self._props
         call = tasks.CallAwsService(
             self,
@@ -191,7 +192,7 @@ class DataWorkflowStateMachine(Construct):
             action=action,
             parameters={"Name": props.crawler_name},
             iam_resources=[props.crawler_arn],
-            result_path="$.crawler" if action == "getCrawler" else sfn.JsonPath.DISCARD,
+            result_path=result_path,
         )
         call.add_retry(
             errors=["Glue.ThrottlingException"],
@@ -205,7 +206,7 @@ class DataWorkflowStateMachine(Construct):
         """Start the crawler (or join a crawl already running) and poll it, at most
         ``CRAWLER_MAX_POLLS`` times."""
         props = self._props
-        start = self._glue_call("StartCrawler", "startCrawler")
+        start = self._glue_call("StartCrawler", "startCrawler", sfn.JsonPath.DISCARD)
         begin_polling = sfn.Pass(
             self,
             "BeginPolling",
@@ -221,7 +222,7 @@ class DataWorkflowStateMachine(Construct):
             "WaitForCrawler",
             time=sfn.WaitTime.duration(cdk.Duration.seconds(CRAWLER_POLL_SECONDS)),
         )
-        get = self._glue_call("GetCrawler", "getCrawler")
+        get = self._glue_call("GetCrawler", "getCrawler", "$.crawler")
         get.add_catch(self._notify, result_path="$.error")
         count = sfn.Pass(
             self,
