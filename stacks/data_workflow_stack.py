@@ -78,7 +78,7 @@ class DataWorkflowStack(cdk.Stack):
             "Catalog",
             props=CatalogProps(self.database_name, project.contracts, layout),
         )
-        rulesets = DataQualityRulesets(
+        DataQualityRulesets(
             self,
             "DataQuality",
             props=DataQualityProps(prefix, self.database_name, project.contracts, catalog.tables),
@@ -172,7 +172,7 @@ class DataWorkflowStack(cdk.Stack):
                 name_prefix=prefix,
                 state_machine=self.state_machine,
                 glue_job_names=tuple(job.name for job in glue_jobs.jobs.values()),
-                ruleset_names=tuple(r.name for r in rulesets.rulesets.values()),
+                database_name=self.database_name,
                 topic=self.topic,
                 data_key=self.data_key,
                 metric_namespace=metric_namespace,

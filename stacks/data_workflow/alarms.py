@@ -5,7 +5,7 @@
   sends each such event to the topic and to an encrypted log group, where a metric filter
   counts them;
 - data-quality failures: the workflow's data checks count their failures in the same metric
-  that a metric filter feeds from Glue Data Quality "FAILED" results of the rulesets.
+  that a metric filter feeds from Glue Data Quality "FAILED" results on the database.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class AlarmsProps:
     name_prefix: str
     state_machine: sfn.StateMachine
     glue_job_names: tuple[str, ...]
-    ruleset_names: tuple[str, ...]
+    database_name: str
     topic: sns.ITopic
     data_key: kms.IKey
     metric_namespace: str
@@ -104,11 +104,11 @@ class WorkflowAlarms(Construct):
         self.data_quality_failures = events.Rule(
             self,
             "DataQualityFailureEvents",
-            description="Glue Data Quality evaluations of the contract rulesets that fail",
+            description="Glue Data Quality evaluations of the database's tables that fail",
             event_pattern=events.EventPattern(
                 source=["aws.glue-dataquality"],
                 detail_type=["Data Quality Evaluation Results Available"],
-                detail={"state": ["FAILED"], "rulesetNames": list(props.ruleset_names)},
+                detail={"state": ["FAILED"], "context": {"databaseName": [props.database_name]}},
             ),
             targets=[topic_target, log_target],
         )
