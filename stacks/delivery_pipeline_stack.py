@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from dataops.project import Project
@@ -34,4 +35,11 @@ class DeliveryPipelineStack(cdk.Stack):
                 props=EnvironmentStageProps(project=props.project, environment=environment),
                 env=cdk.Environment(account=environment.account, region=environment.region),
             )
-        cdk.CfnOutput(self, "PipelinePlaceholder", value="pending")
+        source = props.project.config.source
+        ssm.StringParameter(
+            self,
+            "SourceParameter",
+            parameter_name=f"/{props.project.config.project}/tooling/source",
+            string_value=f"{source.provider}:{source.repository}@{source.branch}",
+            description="What the delivery pipeline deploys from (until the pipeline lands).",
+        )

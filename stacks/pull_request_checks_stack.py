@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from dataops.project import Project
@@ -25,4 +26,11 @@ class PullRequestChecksStack(cdk.Stack):
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        cdk.CfnOutput(self, "PullRequestChecksPlaceholder", value=props.project.config.project)
+        source = props.project.config.source
+        ssm.StringParameter(
+            self,
+            "BaseBranchParameter",
+            parameter_name=f"/{props.project.config.project}/tooling/pull-request-base-branch",
+            string_value=source.branch,
+            description="Branch pull requests are checked against (until the checks land).",
+        )
