@@ -1,9 +1,9 @@
 """The Glue jobs of the job graph, their security configuration and one IAM role a job.
 
 Each job runs its entry point ``glue_scripts/<job>_job.py`` (a CDK asset) with the job library
-zipped onto ``--extra-py-files``; size, Flex, timeout and retries come from the environment's
-config. A job's role reaches exactly the locations and tables the job graph says it reads and
-writes, plus the workflow's state prefix.
+zipped onto ``--extra-py-files``; size, Flex and timeout come from the environment's config
+(its retries are the state machine's). A job's role reaches exactly the locations and tables
+the job graph says it reads and writes, plus the workflow's state prefix.
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ LIBRARY_PACKAGE = "vpcflow_jobs"
 GLUE_LOG_GROUP_PREFIX = "/aws-glue/"
 # G.025X runs streaming jobs only; batch Glue 5.0 jobs need G.1X or larger.
 STREAMING_ONLY_WORKER_TYPES = frozenset({"G.025X"})
+# Glue's own retry starts a new job run (new id, ``PreviousRunId``) that the workflow's
+# ``.sync`` task does not follow: the execution would fail while Glue retries behind it. So
+# config's ``max_retries`` is applied by the state machine (see workflow.py), not by Glue.
+GLUE_MAX_RETRIES = 0
 
 
 def glue_job_name(project: str, environment: str, job: str) -> str:
@@ -194,7 +198,7 @@ class GlueJobs(Construct):
             number_of_workers=sizing.workers,
             execution_class="FLEX" if sizing.flex else "STANDARD",
             timeout=sizing.timeout_minutes,
-            max_retries=sizing.max_retries,
+            max_retries=GLUE_MAX_RETRIES,
             execution_property=glue.CfnJob.ExecutionPropertyProperty(max_concurrent_runs=1),
             security_configuration=self.security_configuration.name,
             default_arguments={

@@ -1,10 +1,10 @@
 """The Step Functions state machine of the data workflow, built from the declared job graph.
 
 Run order: apply input defaults -> start the raw crawler and poll it (bounded) -> each Glue job
-in job-graph order (``.sync``, retried with backoff on Glue throttling and concurrency errors)
--> the data checks (each table's contract rules on Athena) -> success. Any failure publishes
-to the environment's topic and fails the execution. The local runner runs the same job order
-(``dataops.job_graph``).
+in job-graph order (``.sync``; retried with backoff on Glue throttling and concurrency errors,
+and config's ``max_retries`` times when the run fails) -> the data checks (each table's
+contract rules on Athena) -> success. Any failure publishes to the environment's topic and
+fails the execution. The local runner runs the same job order (``dataops.job_graph``).
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ GLUE_TRANSIENT_ERRORS = (
     "Glue.AWSGlueException",
 )
 DATA_CHECK_METRIC = "DataQualityFailures"
+# A failed (or timed-out) job run is retried by the workflow, config's ``max_retries`` times.
+JOB_FAILURE_ERRORS = (sfn.Errors.TASKS_FAILED,)
+JOB_RETRY_INTERVAL = cdk.Duration.minutes(2)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class WorkflowJob:
 
 @dataclass(frozen=True)
 class WorkflowProps:
+    """``job_attempts``: runs of a job before the workflow fails (config's retries + 1)."""
+
     state_machine_name: str
     jobs: tuple[WorkflowJob, ...]
     job_timeout_minutes: int
@@ -292,6 +297,13 @@ class DataWorkflowStateMachine(Construct):
                 max_delay=cdk.Duration.minutes(15),
                 jitter_strategy=sfn.JitterType.FULL,
             )
+            if props.job_attempts > 1:
+                run.add_retry(
+                    errors=list(JOB_FAILURE_ERRORS),
+                    interval=JOB_RETRY_INTERVAL,
+                    max_attempts=props.job_attempts - 1,
+                    backoff_rate=2,
+                )
             run.add_catch(self._notify, result_path="$.error")
             runs.append(run)
         chain = sfn.Chain.start(runs[0])

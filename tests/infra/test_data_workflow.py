@@ -10,7 +10,7 @@ from aws_cdk.assertions import Match, Template
 from dataops.resource_names import PublishedResource, glue_database_name, parameter_name
 from stacks.data_workflow.catalog import PARQUET_SERDE
 from stacks.data_workflow.data_quality import checked_contracts, contract_rules
-from stacks.data_workflow.glue_jobs import GLUE_VERSION, glue_job_name
+from stacks.data_workflow.glue_jobs import GLUE_MAX_RETRIES, GLUE_VERSION, glue_job_name
 from vpcflow_jobs.glue_shell import JOB_ARGUMENTS
 
 pytestmark = pytest.mark.xdist_group("synth")
@@ -161,7 +161,7 @@ def test_glue_jobs_follow_the_job_graph_and_the_config(templates, project):
             assert job["WorkerType"] == env.glue.worker_type
             assert job["NumberOfWorkers"] == env.glue.workers
             assert job["Timeout"] == env.glue.timeout_minutes
-            assert job["MaxRetries"] == env.glue.max_retries
+            assert job["MaxRetries"] == GLUE_MAX_RETRIES  # the workflow retries (config)
             assert job["ExecutionClass"] == ("FLEX" if env.glue.flex else "STANDARD")
             assert job["SecurityConfiguration"]
             arguments = job["DefaultArguments"]

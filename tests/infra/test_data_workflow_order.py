@@ -11,7 +11,11 @@ from aws_cdk.assertions import Template
 
 from stacks.data_workflow.data_quality import checked_contracts, violations_query
 from stacks.data_workflow.glue_jobs import glue_job_name
-from stacks.data_workflow.workflow import CRAWLER_MAX_POLLS, GLUE_TRANSIENT_ERRORS
+from stacks.data_workflow.workflow import (
+    CRAWLER_MAX_POLLS,
+    GLUE_TRANSIENT_ERRORS,
+    JOB_FAILURE_ERRORS,
+)
 
 pytestmark = pytest.mark.xdist_group("synth")
 
@@ -55,7 +59,7 @@ def glue_job_order(states: dict[str, Any], start: str) -> list[str]:
     return order
 
 
-@pytest.fixture(scope="module", params=["dev", "prod"])
+@pytest.fixture(scope="module", params=["dev", "staging", "prod"])
 def env_definition(request, built_app) -> tuple[str, dict[str, Any]]:
     stack = built_app.stages[request.param].data_workflow
     return request.param, definition(Template.from_stack(stack).to_json())
@@ -79,10 +83,21 @@ def test_jobs_run_sync_with_the_run_arguments_and_retry_transient_glue_errors(en
         arguments = state["Parameters"]["Arguments"]
         assert arguments["--batch_id.$"] == "$$.Execution.Name"
         assert "$.run.raw_prefix" in arguments["--raw_uri.$"]
-        (retry,) = state["Retry"]
-        assert set(retry["ErrorEquals"]) == set(GLUE_TRANSIENT_ERRORS)
-        assert retry["BackoffRate"] > 1
+        transient = state["Retry"][0]
+        assert set(transient["ErrorEquals"]) == set(GLUE_TRANSIENT_ERRORS)
+        assert transient["BackoffRate"] > 1
         assert [c["Next"] for c in state["Catch"]] == ["NotifyFailure"]
+
+
+def test_failed_job_runs_are_retried_by_the_workflow_as_configured(env_definition, project):
+    """Config's ``max_retries`` is the workflow's: a Glue-side retry is a new job run the
+    ``.sync`` task would not wait for."""
+    env, body = env_definition
+    retries = project.config.environment(env).glue.max_retries
+    jobs = [s for s in body["States"].values() if "glue:startJobRun" in str(s.get("Resource"))]
+    for state in jobs:
+        on_failure = [r for r in state["Retry"] if set(r["ErrorEquals"]) == set(JOB_FAILURE_ERRORS)]
+        assert [r["MaxAttempts"] for r in on_failure] == ([retries] if retries else [])
 
 
 def test_input_defaults_raw_prefix(env_definition):
