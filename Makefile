@@ -9,7 +9,7 @@ SAMPLE_RECORDS ?= 100000
 LOCAL := .local
 
 .PHONY: help setup lint format unit test contract-gate synth cfn-lint demo \
-        diagrams integration-test bench clean
+        diagrams integration-test alarm-watch bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,6 +60,11 @@ integration-test: setup ## post-deploy checks of a deployed environment: ENV=dev
 	@test -n "$(ENV)" || { echo "error: ENV: not set; fix: make integration-test ENV=dev"; exit 2; }
 	$(PYTHON) -m dataops integration-test --env $(ENV) --junit-xml reports/integration-$(ENV).xml \
 		$(INTEGRATION_ARGS)
+
+alarm-watch: setup ## fail if a deployed environment's alarm fires in its watch time: ENV=dev
+	@test -n "$(ENV)" || { echo "error: ENV: not set; fix: make alarm-watch ENV=dev"; exit 2; }
+	$(PYTHON) -m dataops alarm-watch --env $(ENV) --junit-xml reports/alarm-watch-$(ENV).xml \
+		$(ALARM_WATCH_ARGS)
 
 bench: setup ## benchmarks; writes bench/results.md
 	$(PYTHON) -m bench $(BENCH_ARGS)

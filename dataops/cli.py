@@ -64,6 +64,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "prove a deployed environment works: seed data, run the workflow, run data tests",
     ),
     CommandSpec(
+        "alarm-watch",
+        "dataops.alarm_watch",
+        "after a deploy, fail when one of the environment's alarms fires within its watch time",
+    ),
+    CommandSpec(
         "diagrams",
         "dataops.diagrams",
         "write Mermaid diagrams of the delivery pipeline and the data workflow to docs/",

@@ -45,3 +45,9 @@ def glue_database_name(project: str, environment: str) -> str:
 def integration_test_role_name(project: str, environment: str) -> str:
     """Role in an environment's account that the delivery pipeline's test step assumes."""
     return f"{project}-{environment}-integration-test"
+
+
+def post_deploy_step_role_name(project: str, environment: str) -> str:
+    """Role of the delivery pipeline's post-deploy steps (integration test, alarm watch) for an
+    environment, in the tooling account: the only principal the integration-test role trusts."""
+    return f"{project}-{environment}-post-deploy-steps"

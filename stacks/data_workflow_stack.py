@@ -16,7 +16,13 @@ from constructs import Construct
 from dataops.config import EnvironmentConfig
 from dataops.job_graph import GLUE_SCRIPTS_DIR
 from dataops.project import Project
-from dataops.resource_names import PublishedResource, glue_database_name
+from dataops.resource_names import (
+    PublishedResource,
+    glue_database_name,
+    integration_test_role_name,
+    parameter_prefix,
+    post_deploy_step_role_name,
+)
 from stacks.data_workflow.alarms import AlarmsProps, WorkflowAlarms
 from stacks.data_workflow.athena import AthenaWorkgroup, WorkgroupProps
 from stacks.data_workflow.catalog import Catalog, CatalogProps
@@ -27,6 +33,10 @@ from stacks.data_workflow.data_quality import (
     checked_contracts,
 )
 from stacks.data_workflow.glue_jobs import GlueJobs, GlueJobsProps, glue_job_name
+from stacks.data_workflow.integration_access import (
+    IntegrationTestAccess,
+    IntegrationTestAccessProps,
+)
 from stacks.data_workflow.layout import ATHENA_RESULTS_PREFIX, DataLayout, Location
 from stacks.data_workflow.notifications import Notifications, NotificationsProps
 from stacks.data_workflow.published import PublishedNames, PublishedNamesProps
@@ -203,4 +213,24 @@ class DataWorkflowStack(cdk.Stack):
                 },
             ),
         )
+        tooling = project.config.tooling.account
+        self.integration_test_role = IntegrationTestAccess(
+            self,
+            "IntegrationTestAccess",
+            props=IntegrationTestAccessProps(
+                role_name=integration_test_role_name(name, env.name),
+                trusted_role_arn=f"arn:{self.partition}:iam::{tooling}:role/"
+                f"{post_deploy_step_role_name(name, env.name)}",
+                tooling_account=tooling,
+                parameter_prefix=parameter_prefix(name, env.name),
+                raw_bucket=self.raw_bucket,
+                table_buckets=(self.curated_bucket, self.quarantine_bucket),
+                athena_results_bucket=self.athena_results_bucket,
+                data_key=self.data_key,
+                database_name=self.database_name,
+                workgroup_name=workgroup.name,
+                state_machine=self.state_machine,
+                alarms=tuple(self.alarms),
+            ),
+        ).role
         drop_redundant_dependencies(self, self.state_machine)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from botocore.client import BaseClient
+
+if TYPE_CHECKING:
+    import boto3
 
 SESSION_NAME = "dataops-integration-test"
 
@@ -22,21 +26,27 @@ def role_arn_for(account: str, role_name: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::{account}:role/{role_name}"
 
 
-def build_clients(region: str, role_arn: str | None = None) -> Clients:
-    """Clients in ``region``, with the caller's credentials or, given ``role_arn``, the role's."""
+def session_for(region: str, role_arn: str | None = None) -> boto3.Session:
+    """A session in ``region`` with the caller's credentials or, given ``role_arn``, the role's."""
     import boto3
 
     session = boto3.Session(region_name=region)
-    if role_arn:
-        credentials = session.client("sts").assume_role(
-            RoleArn=role_arn, RoleSessionName=SESSION_NAME
-        )["Credentials"]
-        session = boto3.Session(
-            region_name=region,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-        )
+    if not role_arn:
+        return session
+    credentials = session.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)[
+        "Credentials"
+    ]
+    return boto3.Session(
+        region_name=region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def build_clients(region: str, role_arn: str | None = None) -> Clients:
+    """The integration run's clients in ``region`` (see :func:`session_for`)."""
+    session = session_for(region, role_arn)
     return Clients(
         s3=session.client("s3"),
         ssm=session.client("ssm"),
