@@ -118,10 +118,17 @@ class SourceConfig(_Strict):
     branch: str = Field(default="main", min_length=1)
     owner: str | None = None
     connection_arn: str | None = None
+    # codecommit: false imports an existing repository of that name instead of creating it.
+    create_repository: bool = True
 
     @model_validator(mode="after")
     def _github_needs_connection(self) -> SourceConfig:
         if self.provider == "github":
+            if "create_repository" in self.model_fields_set:
+                raise ValueError(
+                    "create_repository applies to codecommit only; fix: remove it "
+                    "(a github repository is never created by the stack)"
+                )
             if not self.owner:
                 raise ValueError(
                     "a github source needs 'owner'; fix: add owner: <github org or user>"

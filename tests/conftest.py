@@ -33,6 +33,34 @@ def built_app(project: Project, tmp_path_factory: pytest.TempPathFactory) -> Bui
     return built
 
 
+GITHUB_CONNECTION_ARN = (
+    "arn:aws:codeconnections:eu-west-1:111111111111:connection/abcd1234-ab12-cd34-ef56-abcdef123456"
+)
+
+
+@pytest.fixture(scope="session")
+def github_built_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltApp:
+    """The app once more with a GitHub source (config/environments.yaml otherwise), for the
+    tests of both source variants."""
+    import yaml
+
+    work = tmp_path_factory.mktemp("github")
+    config = yaml.safe_load((PROJECT_ROOT / "config/environments.yaml").read_text())
+    config["source"] = {
+        "provider": "github",
+        "owner": "acme",
+        "repository": "flowlogs-dataops",
+        "branch": "main",
+        "connection_arn": GITHUB_CONNECTION_ARN,
+    }
+    (work / "environments.yaml").write_text(yaml.safe_dump(config))
+    project = load_project(PROJECT_ROOT, work / "environments.yaml")
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    built = build_app(cdk.App(outdir=str(work / "cdk.out"), context=context), project)
+    built.app.synth()
+    return built
+
+
 @pytest.fixture(scope="session")
 def assembly_dir(built_app: BuiltApp) -> Path:
     return Path(built_app.app.outdir)

@@ -70,6 +70,16 @@ def _github_without_arn(data: dict) -> None:
     data["source"] = {"provider": "github", "owner": "acme", "repository": "r", "branch": "main"}
 
 
+def _github_told_to_create_a_repository(data: dict) -> None:
+    data["source"] = {
+        "provider": "github",
+        "owner": "acme",
+        "repository": "r",
+        "connection_arn": GITHUB_ARN,
+        "create_repository": True,
+    }
+
+
 def _malformed_arn(data: dict) -> None:
     data["source"] = {
         "provider": "github",
@@ -111,6 +121,7 @@ def _flex_on_large_workers(data: dict) -> None:
         (_unknown_region, "environments[1].region", "unknown region 'eu-westt-1'"),
         (_github_without_arn, "source", "needs 'connection_arn'"),
         (_malformed_arn, "source", "is not a CodeStar connection ARN"),
+        (_github_told_to_create_a_repository, "source", "create_repository applies to codecommit"),
         (_typo_key, "environments[0].glue.wokers", "did you mean 'workers'?"),
         (_negative_workers, "environments[2].glue.workers", "greater than or equal to 2"),
         (_bad_email, "notifications.emails[0]", "is not an email address"),

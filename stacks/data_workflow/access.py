@@ -12,7 +12,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 
-from stacks.compliance import acknowledge
+from stacks.compliance import acknowledge, rendered_resource
 from stacks.data_workflow.layout import Location
 
 KMS_USE = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
@@ -101,21 +101,6 @@ def log_group_statement(stack: cdk.Stack, log_group_prefix: str) -> iam.PolicySt
     )
 
 
-def _rendered(stack: cdk.Stack, value: object) -> str:
-    """A resource the way cdk-nag names it in a finding (``<Logical.Arn>/prefix/*``)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        logical_id, attribute = value["Fn::GetAtt"]
-        return f"<{logical_id}.{attribute}>"
-    if isinstance(value, dict) and "Ref" in value:
-        return f"<{value['Ref']}>"
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(_rendered(stack, part) for part in parts)
-    raise TypeError(f"cannot render {value!r} as a cdk-nag resource")
-
-
 def attach(role: iam.IRole, statements: Iterable[iam.PolicyStatement], scope_reason: str) -> None:
     """Add ``statements`` to ``role``; each resource pattern with a ``*`` (a prefix's objects,
     a log-group prefix) is acknowledged for AwsSolutions-IAM5 with ``scope_reason``."""
@@ -124,7 +109,7 @@ def attach(role: iam.IRole, statements: Iterable[iam.PolicyStatement], scope_rea
     for statement in statements:
         role.add_to_principal_policy(statement)
         for resource in statement.resources:
-            rendered = _rendered(stack, stack.resolve(resource))
+            rendered = rendered_resource(stack, stack.resolve(resource))
             if "*" in rendered:
                 findings[f"AwsSolutions-IAM5[Resource::{rendered}]"] = scope_reason
     acknowledge(role, findings)

@@ -137,3 +137,25 @@ def access_logs_bucket(scope: Construct, construct_id: str) -> s3.Bucket:
         lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(365))],
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
+
+
+def log_server_access(bucket: s3.IBucket, access_logs: s3.Bucket, prefix: str) -> None:
+    """Server access logging for a bucket another construct made (e.g. the pipeline's
+    artifact bucket), with the log bucket's policy admitting S3's log delivery for it."""
+    cfn_bucket = bucket.node.default_child
+    if not isinstance(cfn_bucket, s3.CfnBucket):
+        raise TypeError(f"{bucket.node.path}: not a bucket of this app")
+    cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=access_logs.bucket_name, log_file_prefix=prefix
+    )
+    access_logs.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[access_logs.arn_for_objects(f"{prefix}*")],
+            conditions={
+                "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                "StringEquals": {"aws:SourceAccount": cdk.Stack.of(bucket).account},
+            },
+        )
+    )

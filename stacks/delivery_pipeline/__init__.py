@@ -1,0 +1,1 @@
+"""Parts of the delivery pipeline: source, build steps, approval, notifications, rollback."""

@@ -1,0 +1,97 @@
+"""The delivery pipeline's helpers, without synthesizing the app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+
+from dataops.declarations import DeclarationError
+from stacks.compliance import ExpectedWildcard, acknowledge_expected_wildcards, wildcard_findings
+from stacks.delivery_pipeline.template_hygiene import as_sub, with_listing_narrowed
+from stacks.tooling.build_settings import BuildSpecFile
+
+
+def test_empty_separator_joins_of_strings_and_refs_become_subs():
+    join = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::1:role/x"]]}
+    assert as_sub(join) == {"Fn::Sub": "arn:${AWS::Partition}:iam::1:role/x"}
+    with_getatt = {"Fn::Join": ["", ["a", {"Fn::GetAtt": ["R", "Arn"]}]]}
+    assert as_sub(with_getatt) is with_getatt
+    assert as_sub({"Fn::Join": ["/", ["a", "b"]]}) == {"Fn::Join": ["/", ["a", "b"]]}
+    assert as_sub("plain") == "plain"
+
+
+def test_bucket_listing_on_everything_is_narrowed_and_the_rest_kept():
+    statements = [
+        {
+            "Action": ["cloudformation:DescribeStacks", "s3:ListBucket"],
+            "Effect": "Allow",
+            "Resource": "*",
+        },
+        {"Action": "s3:GetObject", "Effect": "Allow", "Resource": "arn:aws:s3:::b/*"},
+    ]
+    assert with_listing_narrowed(statements, "arn:aws:s3:::cdk-*") == [
+        {"Action": ["cloudformation:DescribeStacks"], "Effect": "Allow", "Resource": "*"},
+        {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": "arn:aws:s3:::cdk-*"},
+        statements[1],
+    ]
+
+
+def test_a_buildspec_file_must_exist_and_be_version_0_2(tmp_path: Path):
+    with pytest.raises(DeclarationError, match="missing; fix: add the buildspec"):
+        BuildSpecFile.load("nope", tmp_path)
+    (tmp_path / "old.yml").write_text("version: 0.1\nphases: {}\n")
+    with pytest.raises(DeclarationError, match=r"version: must be 0\.2"):
+        BuildSpecFile.load("old", tmp_path)
+
+
+def test_every_shipped_buildspec_loads_and_installs_through_make_setup():
+    for path in sorted(Path("buildspecs").glob("*.yml")):
+        spec = BuildSpecFile.load(path.stem).spec
+        assert spec["phases"]["install"]["commands"][0] == "make setup", path
+        assert all(
+            command.startswith(("make ", "export ", "git "))
+            for command in spec["phases"]["build"]["commands"]
+        ), path
+
+
+def _policy_with(statements: list[iam.PolicyStatement]) -> iam.Policy:
+    stack = cdk.Stack(cdk.App(), "Stack")
+    return iam.Policy(stack, "Policy", statements=statements)
+
+
+def _acknowledged(policy: iam.Policy) -> dict[str, str]:
+    acknowledged: dict[str, str] = {}
+    for entry in policy.node.metadata:
+        if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+            acknowledged.update(
+                {key.split("::", 1)[1]: reason for key, reason in entry.data.items()}
+            )
+    return acknowledged
+
+
+LOOKUPS = ExpectedWildcard(r"Resource::\*", "lookups", frozenset({"cloudformation:DescribeStacks"}))
+
+
+def test_expected_wildcards_are_acknowledged_with_their_reason():
+    policy = _policy_with(
+        [iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=["*"])]
+    )
+    assert [finding for finding, _ in wildcard_findings(policy)] == [
+        "AwsSolutions-IAM5[Resource::*]"
+    ]
+    acknowledge_expected_wildcards(policy, [LOOKUPS])
+    assert _acknowledged(policy) == {"AwsSolutions-IAM5[Resource::*]": "lookups"}
+
+
+def test_a_finding_raised_also_by_an_unexpected_statement_stays_a_finding():
+    policy = _policy_with(
+        [
+            iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=["*"]),
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=["*"]),
+        ]
+    )
+    acknowledge_expected_wildcards(policy, [LOOKUPS])
+    assert _acknowledged(policy) == {}
