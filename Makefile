@@ -8,7 +8,8 @@ PYTEST_WORKERS ?= 2
 SAMPLE_RECORDS ?= 100000
 LOCAL := .local
 
-.PHONY: help setup lint format unit test contract-gate synth cfn-lint demo \
+.PHONY: help setup lint format unit test contract-gate synth cfn-lint demo bootstrap \
+        deploy-pipeline sandbox \
         diagrams integration-test alarm-watch bench clean
 
 help: ## list the targets
@@ -47,6 +48,18 @@ synth: setup ## synthesize every stack of every environment into cdk.out
 
 cfn-lint: synth ## cfn-lint every synthesized template (zero errors, zero warnings)
 	$(PYTHON) -m dataops.cfn_lint_templates cdk.out
+
+bootstrap: setup ## cdk bootstrap one account from the config: ENV=tooling|dev|staging|prod
+	@test -n "$(ENV)" || { echo "error: ENV: not set; fix: make bootstrap ENV=tooling"; exit 2; }
+	args="$$($(PYTHON) -m dataops bootstrap-args --env $(ENV) $(BOOTSTRAP_ARGS))" && \
+	  eval "$(CDK) bootstrap $$args"
+
+deploy-pipeline: setup ## deploy the delivery pipeline and the pull-request checks (tooling account)
+	$(CDK) deploy DeliveryPipeline PullRequestChecks --require-approval broadening
+
+sandbox: setup ## deploy one environment's stage into your current account: ENV=dev
+	@test -n "$(ENV)" || { echo "error: ENV: not set; fix: make sandbox ENV=dev"; exit 2; }
+	$(CDK) deploy -c sandbox=$(ENV) 'Sandbox/*'
 
 demo: synth ## the main job, no AWS account: synth, sample data, the data workflow run locally
 	rm -rf $(LOCAL)/raw $(LOCAL)/warehouse

@@ -69,6 +69,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "after a deploy, fail when one of the environment's alarms fires within its watch time",
     ),
     CommandSpec(
+        "bootstrap-args",
+        "dataops.bootstrap_args",
+        "the cdk bootstrap arguments of the tooling account or an environment's account",
+    ),
+    CommandSpec(
         "diagrams",
         "dataops.diagrams",
         "write Mermaid diagrams of the delivery pipeline and the data workflow to docs/",

@@ -49,7 +49,10 @@ def delivery_pipeline_mermaid(template: dict) -> str:
     previous_stage: str | None = None
     for stage in _pipeline_stages(template):
         stage_id = _node_id("stage", stage["Name"])
-        lines.append(f'  subgraph {stage_id}["{stage["Name"]}"]')
+        label = stage["Name"]
+        if stage.get("OnFailure", {}).get("Result") == "ROLLBACK":
+            label += "<br/><i>rolls back on failure</i>"
+        lines.append(f'  subgraph {stage_id}["{label}"]')
         lines.append("    direction TB")
         by_order: dict[int, list[str]] = {}
         for action in stage["Actions"]:

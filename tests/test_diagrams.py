@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from dataops.diagrams import data_workflow_mermaid, delivery_pipeline_mermaid, embed_in_readme
+import pytest
+
+from dataops.diagrams import (
+    README_MARKER,
+    data_workflow_mermaid,
+    delivery_pipeline_mermaid,
+    embed_in_readme,
+    render,
+    stale_files,
+)
+from dataops.project import PROJECT_ROOT
 
 TEMPLATE = {
     "Resources": {
@@ -48,3 +58,32 @@ def test_readme_blocks_are_replaced_in_place() -> None:
     assert embed_in_readme(readme, {"a.mmd": "new\n"}) == (
         "intro\n<!-- diagram:a.mmd -->\n```mermaid\nnew\n```\nend\n"
     )
+
+
+def test_stages_that_roll_back_say_so() -> None:
+    template = {
+        "Resources": {
+            "Pipeline": {
+                "Type": "AWS::CodePipeline::Pipeline",
+                "Properties": {
+                    "Stages": [
+                        {"Name": "Dev", "Actions": [], "OnFailure": {"Result": "ROLLBACK"}},
+                        {"Name": "Checks", "Actions": []},
+                    ]
+                },
+            }
+        }
+    }
+    text = delivery_pipeline_mermaid(template)
+    assert 'stage_Dev["Dev<br/><i>rolls back on failure</i>"]' in text
+    assert 'stage_Checks["Checks"]' in text
+
+
+@pytest.mark.xdist_group("synth")
+def test_committed_diagrams_match_the_code(project, assembly_dir) -> None:
+    diagrams = render(project, assembly_dir)
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    for name in diagrams:
+        assert README_MARKER.format(name=name) in readme, f"README shows no {name}"
+    stale = list(stale_files(PROJECT_ROOT, diagrams, PROJECT_ROOT / "docs"))
+    assert stale == [], "stale diagrams; fix: run `make diagrams` and commit the result"
