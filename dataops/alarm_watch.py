@@ -21,12 +21,12 @@ from pathlib import Path
 from botocore.client import BaseClient
 
 from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK
-from dataops.config import DEFAULT_CONFIG_PATH
 from dataops.declarations import DeclarationError
+from dataops.deployed_environment import add_role_arguments, environment_named, role_arn
 from dataops.integration.pacing import Pacing
 from dataops.integration.report import CheckResult, Outcome, results_table, write_junit
 from dataops.project import PROJECT_ROOT, load_project
-from dataops.resource_names import PublishedResource, integration_test_role_name, parameter_name
+from dataops.resource_names import PublishedResource, parameter_name
 
 FIRING = "ALARM"
 # DescribeAlarms takes at most this many names a call.
@@ -66,13 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--poll-seconds", type=float, default=30.0, help="between checks (default: %(default)s)"
     )
-    role = parser.add_mutually_exclusive_group()
-    role.add_argument("--role-arn", default=None, help="assume this role to read the alarms")
-    role.add_argument(
-        "--assume-integration-role",
-        action="store_true",
-        help="assume the environment's integration-test role in its account",
-    )
+    add_role_arguments(parser)
     parser.add_argument("--junit-xml", type=Path, default=None, help="write a JUnit XML report")
     parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help="project checkout")
 
@@ -168,26 +162,14 @@ def results(outcome: WatchOutcome) -> list[CheckResult]:
 
 
 def main(args: argparse.Namespace, pacing: Pacing | None = None) -> int:
-    from dataops.integration.clients import role_arn_for, session_for
+    from dataops.integration.clients import session_for
 
     project = load_project(args.root)
-    try:
-        environment = project.config.environment(args.env)
-    except KeyError as exc:
-        raise DeclarationError(
-            [
-                f"{DEFAULT_CONFIG_PATH}: environments: {exc.args[0]}; "
-                "fix: pass --env with one of them"
-            ]
-        ) from None
+    environment = environment_named(project, args.env)
     minutes = environment.alarm_watch_minutes if args.minutes is None else args.minutes
     if minutes < 0 or args.poll_seconds <= 0:
         raise DeclarationError(["--minutes/--poll-seconds: must be positive; fix: pass e.g. 15/30"])
-    role_arn = args.role_arn
-    if args.assume_integration_role:
-        role_name = integration_test_role_name(project.config.project, environment.name)
-        role_arn = role_arn_for(environment.account, role_name)
-    session = session_for(environment.region, role_arn)
+    session = session_for(environment.region, role_arn(args, project, environment))
     names = published_alarm_names(session.client("ssm"), project.config.project, environment.name)
     if not names:
         raise DeclarationError(

@@ -11,10 +11,15 @@ from pathlib import Path
 from typing import get_args
 
 from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK
-from dataops.config import DEFAULT_CONFIG_PATH, EnvironmentConfig
+from dataops.config import EnvironmentConfig
 from dataops.declarations import DeclarationError
-from dataops.project import PROJECT_ROOT, Project, load_project
-from dataops.resource_names import integration_test_role_name
+from dataops.deployed_environment import (
+    add_role_arguments,
+    environment_named,
+    role_arn,
+    usage_error,
+)
+from dataops.project import PROJECT_ROOT, load_project
 
 CHECKS: tuple[str, ...] = get_args(EnvironmentConfig.model_fields["post_deploy_check"].annotation)
 
@@ -57,49 +62,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=2.0,
         help="between Athena status polls (default: %(default)s)",
     )
-    role = parser.add_mutually_exclusive_group()
-    role.add_argument("--role-arn", default=None, help="assume this role for every AWS call")
-    role.add_argument(
-        "--assume-integration-role",
-        action="store_true",
-        help="assume the environment's integration-test role in its account",
-    )
+    add_role_arguments(parser)
     parser.add_argument("--junit-xml", type=Path, default=None, help="write a JUnit XML report")
     parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help="project checkout")
-
-
-def _usage_error(key: str, problem: str, fix: str) -> DeclarationError:
-    return DeclarationError([f"{DEFAULT_CONFIG_PATH}: {key}: {problem}; fix: {fix}"])
-
-
-def _environment(project: Project, name: str) -> EnvironmentConfig:
-    try:
-        return project.config.environment(name)
-    except KeyError as exc:
-        raise _usage_error("environments", exc.args[0], "pass --env with one of them") from None
 
 
 def _check(environment: EnvironmentConfig, requested: str | None) -> str:
     """The configured check; a smoke-only environment is never seeded, whatever is asked."""
     check = requested or environment.post_deploy_check
     if environment.post_deploy_check == "smoke" and check != "smoke":
-        raise _usage_error(
+        raise usage_error(
             f"environments[{environment.name}].post_deploy_check",
             f"'{environment.name}' is smoke-only and never gets test data, not '{check}'",
             "run with --check smoke (or change the environment's post_deploy_check)",
         )
     return check
-
-
-def _role_arn(
-    args: argparse.Namespace, project: Project, environment: EnvironmentConfig
-) -> str | None:
-    from dataops.integration.clients import role_arn_for
-
-    if args.assume_integration_role:
-        name = integration_test_role_name(project.config.project, environment.name)
-        return role_arn_for(environment.account, name)
-    return args.role_arn
 
 
 def main(args: argparse.Namespace) -> int:
@@ -120,7 +97,7 @@ def main(args: argparse.Namespace) -> int:
                 [f"--{option.replace('_', '-')}: must not be negative; fix: pass 0 or more"]
             )
     project = load_project(args.root)
-    environment = _environment(project, args.env)
+    environment = environment_named(project, args.env)
     check = _check(environment, args.check)
     settings = RunSettings(
         environment=environment,
@@ -129,7 +106,7 @@ def main(args: argparse.Namespace) -> int:
         workflow=WaitLimits(args.timeout_seconds, args.poll_seconds),
         queries=WaitLimits(args.query_timeout_seconds, args.query_poll_seconds),
     )
-    clients = build_clients(environment.region, _role_arn(args, project, environment))
+    clients = build_clients(environment.region, role_arn(args, project, environment))
     print(
         f"integration-test: {check} of '{environment.name}' ({environment.account}, "
         f"{environment.region})",
