@@ -41,9 +41,8 @@ class PipelineTopics(Construct):
             description=f"{props.name_prefix}: delivery pipeline notifications",
             enable_key_rotation=True,
         )
-        self.events = self._topic(
-            "Events", f"{props.name_prefix}-pipeline-events", props.team_emails
-        )
+        self._events_name = f"{props.name_prefix}-pipeline-events"
+        self.events = self._topic("Events", self._events_name, props.team_emails)
         self.approvals = self._topic(
             "Approvals", f"{props.name_prefix}-approvals", props.approver_emails
         )
@@ -67,7 +66,7 @@ class PipelineTopics(Construct):
         return notifications.NotificationRule(
             self,
             "PipelineEvents",
-            notification_rule_name=f"{self.events.topic_name}",
+            notification_rule_name=self._events_name,
             source=pipeline,
             events=list(PIPELINE_EVENTS),
             targets=[self.events],
