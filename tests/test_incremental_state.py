@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import gzip
+from pathlib import Path
+
 import boto3
 import pytest
 from moto import mock_aws
 
-from vpcflow_jobs.storage import BatchLedger, LocalStorage, S3Storage
+from vpcflow_jobs.storage import BatchLedger, LocalStorage, S3Storage, first_lines
+
+# Raw files and the first line read from each: plain, gzip, several gzip members, no newline.
+FIRST_LINES = {
+    "plain.log": (b"version srcaddr\r\n1 2\n", "version srcaddr\r"),
+    "one.log.gz": (gzip.compress(b"h1 h2\nrest\n"), "h1 h2"),
+    "members.log.gz": (gzip.compress(b"h1 ") + gzip.compress(b"h2\nrest\n"), "h1 h2"),
+    "header-only.log.gz": (gzip.compress(b"h1"), "h1"),
+    "empty.log": (b"", ""),
+}
 
 
 @pytest.fixture
@@ -50,3 +62,20 @@ def test_ledger_tracks_files_and_batches(backend, request) -> None:
     ledger.consume("intermediate", ["b1"])
     pending = ledger.pending("staging", "intermediate")
     assert [(m["batch_id"], m["dts"]) for m in pending] == [("b2", ["2024-05-08"])]
+
+
+@pytest.mark.parametrize("backend", ["local_storage", "s3_storage"])
+def test_first_lines_are_read_from_plain_and_gzip_files(backend, request) -> None:
+    storage, raw, _ = request.getfixturevalue(backend)
+    uris = [f"{raw.rstrip('/')}/2/{name}" for name in FIRST_LINES]
+    for uri, (body, _) in zip(uris, FIRST_LINES.values(), strict=True):
+        if isinstance(storage, S3Storage):
+            bucket, key = uri.removeprefix("s3://").split("/", 1)
+            s3 = boto3.client("s3", region_name="eu-west-1")
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+        else:
+            Path(uri).parent.mkdir(parents=True, exist_ok=True)
+            Path(uri).write_bytes(body)
+    assert first_lines(storage, uris) == {
+        uri: line for uri, (_, line) in zip(uris, FIRST_LINES.values(), strict=True)
+    }

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import date
 
 import pytest
 
 from vpcflow_jobs.context import JobContext
-from vpcflow_jobs.staging import parse_lines, with_header_positions
+from vpcflow_jobs.staging import (
+    check_lines,
+    files_by_header,
+    parse_header,
+    read_raw_lines,
+    split_fields,
+    stage_files,
+)
+from vpcflow_jobs.storage import LocalStorage
 
 pytestmark = pytest.mark.xdist_group("spark")
 
@@ -23,13 +32,12 @@ CONTEXT = JobContext(
 def _parse(
     spark, header: str, *lines: str, source: str = "AWSLogs/1/vpcflowlogs/r/2024/05/06/f.log"
 ):
-    from pyspark.sql import functions as F
-
     rows = [(source, 1, header)] + [(source, i + 2, line) for i, line in enumerate(lines)]
     frame = spark.createDataFrame(rows, "source_file string, line_number bigint, raw_line string")
-    frame = with_header_positions(frame.withColumn("header", F.split(F.lit(header), " +")))
-    output = parse_lines(frame, CONTEXT)
-    return output.staged.collect(), output.quarantined.collect()
+    output = check_lines(split_fields(frame, parse_header(header)), CONTEXT)
+    staged, quarantined = output.staged.collect(), output.quarantined.collect()
+    assert output.lines_read() == len(staged) + len(quarantined)
+    return staged, quarantined
 
 
 def test_valid_line_is_typed_and_dated_by_start_utc(spark) -> None:
@@ -97,3 +105,53 @@ def test_blank_lines_and_the_header_are_not_data(spark) -> None:
     staged, quarantined = _parse(spark, V2, OK_LINE, "", "   ", OK_LINE)
     assert len(staged) == 2
     assert quarantined == []
+
+
+def test_header_is_split_on_runs_of_spaces_without_carriage_returns() -> None:
+    assert parse_header("  version  srcaddr end\r") == ("version", "srcaddr", "end")
+    assert parse_header("") == ("",)
+
+
+def test_files_of_different_headers_in_one_run_are_each_parsed_by_their_own(
+    spark, tmp_path
+) -> None:
+    custom = "log-status action end start bytes packets protocol dstport srcport dstaddr srcaddr interface-id account-id version future-field"
+    custom_line = (
+        "OK REJECT 1715000060 1715000000 840 10 17 53 5353 10.0.0.2 10.0.0.1 eni-1 123 5 x1"
+    )
+    day = tmp_path / "AWSLogs/1/vpcflowlogs/r/2024/05/06"
+    day.mkdir(parents=True)
+    (day / "a.log").write_text(f"{V2}\r\n{OK_LINE}\r\n\n{OK_LINE.replace('ACCEPT', 'ALLOW')}\n")
+    (day / "b.log.gz").write_bytes(gzip.compress(f"{custom}\n{custom_line}\n".encode()))
+    (day / "c.log").write_text(f"{V2}\n{OK_LINE.replace('eni-1', 'eni-3')}")
+    files = LocalStorage().list_files(str(tmp_path))
+    groups = files_by_header(LocalStorage(), files)
+    assert [len(group) for group in groups.values()] == [1, 2]
+    output = stage_files(spark, groups, CONTEXT)
+    staged = sorted(output.staged.collect(), key=lambda row: (row.interface_id, row.protocol))
+    (bad,) = output.quarantined.collect()
+    assert output.lines_read() == 4
+    assert [(row.interface_id, row.protocol, row.line_number) for row in staged] == [
+        ("eni-1", 6, 2),
+        ("eni-1", 17, 2),
+        ("eni-3", 6, 2),
+    ]
+    assert [row.extra_fields for row in staged] == [{}, {"future-field": "x1"}, {}]
+    assert (bad.reason, bad.line_number, bad.source_file.endswith("a.log")) == (
+        "unknown_action",
+        4,
+        True,
+    )
+
+
+def test_raw_lines_are_numbered_from_the_header_without_carriage_returns(spark, tmp_path) -> None:
+    path = tmp_path / "f.log.gz"
+    path.write_bytes(gzip.compress(b"h1 h2\r\na b\r\n\r\nc\rd\n"))
+    rows = read_raw_lines(spark, [str(path)]).collect()
+    assert [(row.line_number, row.raw_line) for row in rows] == [
+        (1, "h1 h2"),
+        (2, "a b"),
+        (3, ""),
+        (4, "cd"),
+        (5, ""),
+    ]

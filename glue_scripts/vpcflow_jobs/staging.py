@@ -2,16 +2,20 @@
 
 Each file is read whole (gzip or plain) so that its header and line numbers are known; lines
 are parsed by the file's own header, never by position, with Spark SQL expressions only (no
-Python UDFs). A line fails for the first of these reasons, in this order:
-missing_required_fields (the whole file, one reason), wrong_field_count, not_an_integer,
-missing_value, unknown_log_status, unknown_action, end_before_start.
+Python UDFs). The files are grouped by header (read from their first lines on the driver), and
+each group is parsed with its header's field positions as literals. A line fails for the first
+of these reasons, in this order: missing_required_fields (the whole file, one reason),
+wrong_field_count, not_an_integer, missing_value, unknown_log_status, unknown_action,
+end_before_start.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import reduce
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from vpcflow_jobs.context import QUARANTINE_TABLE, JobContext, JobResult
@@ -26,67 +30,91 @@ from vpcflow_jobs.flowlog_format import (
     column_name,
 )
 from vpcflow_jobs.session import apply_job_settings
-from vpcflow_jobs.storage import BatchLedger, storage_for
+from vpcflow_jobs.storage import BatchLedger, Storage, first_lines, storage_for
 
 JOB_NAME = "staging"
 STAGING_TABLE = "staging_raw_vpcflowlogs"
 _PATH_DATE = r"/(\d{4})/(\d{2})/(\d{2})/[^/]+$"
+_LINES_READ = "lines_read"
 
 
 @dataclass(frozen=True)
 class StagingOutput:
-    checked: DataFrame
+    """The two outputs, and the data lines read (known once one output has been computed)."""
+
     staged: DataFrame
     quarantined: DataFrame
+    observation: Observation
+
+    def lines_read(self) -> int:
+        return int(self.observation.get[_LINES_READ])
+
+
+def parse_header(first_line: str) -> tuple[str, ...]:
+    """A file's field names from its first line (split on runs of spaces, ``\\r`` dropped)."""
+    return tuple(re.split(" +", first_line.replace("\r", "").strip(" ")))
 
 
 def read_raw_lines(spark: SparkSession, files: list[str]) -> DataFrame:
-    """One row a line: source_file, line_number (header = 1), raw_line, header (array)."""
+    """One row a line: source_file, line_number (header = 1), raw_line."""
     whole = spark.read.text(files, wholetext=True).select(
-        F.input_file_name().alias("source_file"), F.regexp_replace("value", "\r", "").alias("text")
+        F.input_file_name().alias("source_file"),
+        F.replace("value", F.lit("\r"), F.lit("")).alias("text"),
     )
-    header = F.split(F.trim(F.substring_index("text", "\n", 1)), " +")
-    files = with_header_positions(whole.select("source_file", "text", header.alias("header")))
-    positions = [_position_column(name) for name in KNOWN_FIELDS]
-    return files.select(
-        "source_file",
-        "header",
-        *positions,
-        F.posexplode(F.split("text", "\n")).alias("position", "raw_line"),
+    return whole.select(
+        "source_file", F.posexplode(F.split("text", "\n")).alias("position", "raw_line")
     ).select(
         "source_file",
         (F.col("position") + 1).cast("bigint").alias("line_number"),
         "raw_line",
-        "header",
-        *positions,
     )
 
 
-def with_header_positions(lines: DataFrame) -> DataFrame:
-    """Add, from the ``header`` array, the position of every known field (once a file)."""
-    return lines.select(
-        "*",
-        *[
-            F.array_position("header", name).cast("int").alias(_position_column(name))
-            for name in KNOWN_FIELDS
-        ],
-    )
-
-
-def _position_column(name: str) -> str:
-    """Per file, the 1-based position of header field ``name`` (0 when absent)."""
-    return f"_pos_{column_name(name)}"
-
-
-def _token(name: str) -> Column:
+def _token(header: tuple[str, ...], name: str) -> Column:
     """The raw token of header field ``name`` on this line; null if absent or '-'."""
-    position = F.col(_position_column(name))
-    token = F.when(position > 0, F.element_at("tokens", position))
+    if name not in header:
+        return F.lit(None).cast("string")
+    token = F.element_at("tokens", header.index(name) + 1)
     return F.when(token != F.lit(MISSING), token)
 
 
 def _field(name: str) -> Column:
     return F.col(f"_f_{column_name(name)}")
+
+
+def split_fields(lines: DataFrame, header: tuple[str, ...]) -> DataFrame:
+    """The data lines of files with this ``header``, each field looked up once a line.
+
+    Field positions are literals of the header, so Spark compiles plain array lookups. Besides
+    the fields, a row carries what the checks need to know of its header (``_expected``,
+    ``_header_lacks``) and the fields of the header this job does not know (``_extra_fields``).
+    """
+    missing_required = [name for name in REQUIRED_FIELDS if name not in header]
+    extra_positions = {
+        name: position for position, name in enumerate(header, start=1) if name not in KNOWN_FIELDS
+    }
+    extras = F.create_map(
+        *[
+            part
+            for name, position in extra_positions.items()
+            for part in (F.lit(name), F.element_at("tokens", position))
+        ]
+    ).cast("map<string,string>")
+    # Split on single spaces and drop the empty tokens between runs of them: the same tokens as
+    # splitting on " +", without a regular expression.
+    data = lines.where((F.col("line_number") > 1) & (F.trim("raw_line") != "")).withColumn(
+        "tokens", F.array_remove(F.split(F.trim("raw_line"), " "), "")
+    )
+    return data.select(
+        "source_file",
+        "line_number",
+        "raw_line",
+        F.size("tokens").alias("_found"),
+        F.lit(len(header)).alias("_expected"),
+        F.lit(", ".join(missing_required) or None).cast("string").alias("_header_lacks"),
+        extras.alias("_extra_fields"),
+        *[_token(header, name).alias(f"_f_{column_name(name)}") for name in KNOWN_FIELDS],
+    )
 
 
 def _integer_problem(name: str) -> Column:
@@ -95,9 +123,9 @@ def _integer_problem(name: str) -> Column:
     return F.when(token.isNotNull() & ~token.rlike(rf"^[0-9]{{1,{digits}}}$"), F.lit(name))
 
 
-def _reason_and_detail(missing_required: Column) -> tuple[Column, Column]:
-    expected = F.size("header")
-    found = F.size("tokens")
+def _reason_and_detail() -> tuple[Column, Column]:
+    expected = F.col("_expected")
+    found = F.col("_found")
     bad_integer = F.coalesce(*[_integer_problem(name) for name in INTEGER_FIELDS])
     missing_value = F.coalesce(
         *[F.when(_field(name).isNull(), F.lit(name)) for name in ("version", "start", "end")]
@@ -108,9 +136,9 @@ def _reason_and_detail(missing_required: Column) -> tuple[Column, Column]:
     end = _field("end").cast("bigint")
     checks: list[tuple[Column, str, Column]] = [
         (
-            F.size(missing_required) > 0,
+            F.col("_header_lacks").isNotNull(),
             "missing_required_fields",
-            F.concat(F.lit("header lacks "), F.array_join(missing_required, ", ")),
+            F.concat(F.lit("header lacks "), F.col("_header_lacks")),
         ),
         (
             found != expected,
@@ -155,38 +183,26 @@ def _bad_integer_detail() -> Column:
     )
 
 
-def parse_lines(lines: DataFrame, context: JobContext) -> StagingOutput:
-    """Split raw lines (see :func:`read_raw_lines`) into staged rows and quarantined lines."""
-    missing_required = F.array_except(
-        F.array(*[F.lit(f) for f in REQUIRED_FIELDS]), F.col("header")
-    )
-    data = lines.where((F.col("line_number") > 1) & (F.trim("raw_line") != "")).withColumn(
-        "tokens", F.split(F.trim("raw_line"), " +")
-    )
-    # Materialize the tokens once: inlined into every check below, the generated code grows
-    # past the JVM's 64 KB method limit and Spark falls back to slow interpretation.
-    data = data.select(
-        *data.columns, *[_token(name).alias(f"_f_{column_name(name)}") for name in KNOWN_FIELDS]
-    ).localCheckpoint(eager=False)
-    reason, detail = _reason_and_detail(missing_required)
-    checked = data.withColumn("reason", reason).withColumn("detail", detail)
+def check_lines(fields: DataFrame, context: JobContext) -> StagingOutput:
+    """Staged rows and quarantined lines of data lines as :func:`split_fields` returns them.
+
+    The fields are observed (counting the lines read) before any check: besides the count, this
+    keeps Spark from pushing the checks below the lookup, where every reference to a field
+    would repeat the lookup and the generated code would outgrow what the JIT compiles.
+    """
+    observation = Observation(_LINES_READ)
+    observed = fields.observe(observation, F.count(F.lit(1)).alias(_LINES_READ))
+    reason, detail = _reason_and_detail()
+    checked = observed.withColumn("reason", reason).withColumn("detail", detail)
     ingested_at = F.lit(context.started_at).cast("timestamp")
     batch = F.lit(context.batch_id)
-
-    known = F.array(*[F.lit(name) for name in KNOWN_FIELDS])
-    extras = F.map_from_entries(
-        F.filter(
-            F.arrays_zip(F.col("header").alias("name"), F.col("tokens").alias("value")),
-            lambda entry: ~F.array_contains(known, entry["name"]),
-        )
-    )
     staged_columns = [
         _field(name).cast(INTEGER_FIELDS.get(name, "string")).alias(column_name(name))
         for name in KNOWN_FIELDS
     ]
     staged = checked.where(F.col("reason").isNull()).select(
         *staged_columns,
-        extras.alias("extra_fields"),
+        F.col("_extra_fields").alias("extra_fields"),
         F.col("source_file"),
         F.col("line_number"),
         ingested_at.alias("ingested_at"),
@@ -211,7 +227,25 @@ def parse_lines(lines: DataFrame, context: JobContext) -> StagingOutput:
         batch.alias("ingest_batch_id"),
         F.coalesce(path_date, F.to_date(ingested_at)).alias("dt"),
     )
-    return StagingOutput(checked=checked, staged=staged, quarantined=quarantined)
+    return StagingOutput(staged=staged, quarantined=quarantined, observation=observation)
+
+
+def files_by_header(storage: Storage, files: list[str]) -> dict[tuple[str, ...], list[str]]:
+    """The files grouped by their header (most share the default format), in a stable order."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for uri, line in first_lines(storage, files).items():
+        groups.setdefault(parse_header(line), []).append(uri)
+    return dict(sorted(groups.items()))
+
+
+def stage_files(
+    spark: SparkSession, groups: dict[tuple[str, ...], list[str]], context: JobContext
+) -> StagingOutput:
+    """Parse each group of files by its own header, then check all lines together."""
+    fields = [
+        split_fields(read_raw_lines(spark, files), header) for header, files in groups.items()
+    ]
+    return check_lines(reduce(DataFrame.union, fields), context)
 
 
 def _landed(spark: SparkSession, location: str, batch_id: str) -> tuple[int, list[str]]:
@@ -234,12 +268,12 @@ def run(spark: SparkSession, context: JobContext) -> JobResult:
     new_files = sorted(set(storage.list_files(context.raw_uri)) - ledger.processed_files())
     if not new_files:
         return JobResult(job=JOB_NAME, rows_in=0, rows_out=0)
-    output = parse_lines(read_raw_lines(spark, new_files), context)
+    output = stage_files(spark, files_by_header(storage, new_files), context)
     output.staged.write.mode("append").partitionBy("dt").parquet(context.table_uri(STAGING_TABLE))
     output.quarantined.write.mode("append").partitionBy("dt").parquet(
         context.table_uri(QUARANTINE_TABLE)
     )
-    lines_read = output.checked.count()
+    lines_read = output.lines_read()
     rows_out, dts = _landed(spark, context.table_uri(STAGING_TABLE), context.batch_id)
     rows_quarantined, _ = _landed(spark, context.table_uri(QUARANTINE_TABLE), context.batch_id)
     ledger.record(

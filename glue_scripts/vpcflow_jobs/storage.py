@@ -9,15 +9,22 @@ output is committed, so a failed run is simply redone.
 from __future__ import annotations
 
 import json
+import zlib
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
 RAW_SUFFIXES = (".log", ".log.gz")
+CHUNK_BYTES = 64 * 1024
+# First lines are read on the driver, so that many small S3 reads overlap.
+FIRST_LINE_THREADS = 16
 
 
 class Storage(Protocol):
     def list_files(self, root: str) -> list[str]: ...
+    def first_line(self, uri: str) -> str: ...
     def read_json(self, uri: str) -> Any: ...
     def write_json(self, uri: str, document: Any) -> None: ...
     def list_json(self, prefix: str) -> list[str]: ...
@@ -37,6 +44,10 @@ class LocalStorage:
             for path in base.rglob("*")
             if path.is_file() and path.name.endswith(RAW_SUFFIXES)
         )
+
+    def first_line(self, uri: str) -> str:
+        with self._path(uri).open("rb") as handle:
+            return _first_line(iter(lambda: handle.read(CHUNK_BYTES), b""), uri)
 
     def read_json(self, uri: str) -> Any:
         path = self._path(uri)
@@ -79,6 +90,14 @@ class S3Storage:
     def list_files(self, root: str) -> list[str]:
         return sorted(uri for uri in self._keys(root) if uri.endswith(RAW_SUFFIXES))
 
+    def first_line(self, uri: str) -> str:
+        bucket, key = self._split(uri)
+        body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
+        try:
+            return _first_line(body.iter_chunks(CHUNK_BYTES), uri)
+        finally:
+            body.close()
+
     def read_json(self, uri: str) -> Any:
         bucket, key = self._split(uri)
         try:
@@ -94,6 +113,35 @@ class S3Storage:
 
     def list_json(self, prefix: str) -> list[str]:
         return sorted(uri for uri in self._keys(prefix.rstrip("/") + "/") if uri.endswith(".json"))
+
+
+def _gunzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Decompress gzip data as it arrives, member after member (as Hadoop's codec reads it)."""
+    decompressor = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    for chunk in chunks:
+        data = chunk
+        while data:
+            yield decompressor.decompress(data)
+            if not decompressor.eof:
+                break
+            data = decompressor.unused_data
+            decompressor = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+
+
+def _first_line(chunks: Iterable[bytes], uri: str) -> str:
+    """The text before the first newline of a raw file, reading no further than needed."""
+    text = b""
+    for chunk in _gunzip(chunks) if uri.endswith(".gz") else chunks:
+        text += chunk
+        if b"\n" in chunk:
+            break
+    return text.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+
+
+def first_lines(storage: Storage, uris: list[str]) -> dict[str, str]:
+    """The first line of every file in ``uris``, read concurrently."""
+    with ThreadPoolExecutor(max_workers=FIRST_LINE_THREADS) as pool:
+        return dict(zip(uris, pool.map(storage.first_line, uris), strict=True))
 
 
 def storage_for(uri: str) -> Storage:
