@@ -215,6 +215,7 @@ def build_event(
     status: str,
     build_phases: list[dict] | None = None,
     variables: dict[str, str] = PR_VARIABLES,
+    source_version: str = SOURCE_COMMIT,
 ) -> dict:
     return {
         "version": "0",
@@ -238,7 +239,7 @@ def build_event(
                     "location": f"https://git-codecommit.{REGION}.amazonaws.com/v1/repos/{REPOSITORY}",
                     "type": "CODECOMMIT",
                 },
-                "source-version": SOURCE_COMMIT,
+                "source-version": source_version,
                 "environment": {
                     "image": "aws/codebuild/amazonlinux-aarch64-standard:3.0",
                     "privileged-mode": False,
@@ -571,6 +572,18 @@ def test_build_without_the_pull_request_variables_makes_no_call(codecommit, caps
         "buildStatus": "FAILED",
         "reason": "build has no pull request variables",
     }
+
+
+@pytest.mark.parametrize("source_version", ["refs/heads/feature/flow-mart", DESTINATION_COMMIT])
+def test_build_of_another_commit_than_the_variables_name_makes_no_call(
+    codecommit, capsys, source_version
+):
+    decision = codecommit.run(build_event("SUCCEEDED", source_version=source_version))
+
+    assert codecommit.calls == []
+    assert decision["action"] == "ignored"
+    assert decision["reason"] == f"build checked {source_version!r}"
+    assert logged_decision(capsys)["sourceCommit"] == SOURCE_COMMIT
 
 
 def test_build_in_progress_only_logs(codecommit, capsys):

@@ -32,6 +32,9 @@ BUILD_VARIABLES = (
     "DESTINATION_COMMIT",
     "REVISION_ID",
 )
+# The function's own settings (Lambda environment variables).
+APPROVAL_RULE_SETTING = "APPROVAL_RULE_NAME"
+APPROVER_ROLE_SETTING = "APPROVER_ROLE_NAME"
 APPROVAL_RULE_CONTENT_VERSION = "2018-11-08"
 SHORT_COMMIT = 7
 # Phase-context messages are short in practice; the cap keeps a comment within CodeCommit's
@@ -82,7 +85,8 @@ def approval_rule_content(partition: str, account: str, role_name: str) -> str:
 def _on_pull_request(event: Mapping[str, Any], client_factory: ClientFactory) -> dict[str, str]:
     """Makes sure an open pull request carries the approval rule, so it waits for its check."""
     detail = event["detail"]
-    rule_name, role_name = os.environ["APPROVAL_RULE_NAME"], os.environ["APPROVER_ROLE_NAME"]
+    rule_name = os.environ[APPROVAL_RULE_SETTING]
+    role_name = os.environ[APPROVER_ROLE_SETTING]
     decision = {
         "pullRequestId": detail["pullRequestId"],
         "repository": detail["repositoryNames"][0],
@@ -149,6 +153,11 @@ def _on_build(event: Mapping[str, Any], client_factory: ClientFactory) -> dict[s
         "repository": checked.repository_name,
         "sourceCommit": checked.source_commit,
     }
+    # Only the commit the build actually checked out may be approved: variables naming another
+    # (a build started by hand with the variables copied) prove nothing about that commit.
+    built = detail.get("additional-information", {}).get("source-version")
+    if built != checked.source_commit:
+        return {**decision, "action": "ignored", "reason": f"build checked {built!r}"}
     if status == "IN_PROGRESS":
         return {**decision, "action": "ignored", "reason": "build running; the rule shows pending"}
     client = client_factory(event["region"])
