@@ -11,6 +11,8 @@ from typing import cast
 import aws_cdk as cdk
 from aws_cdk import aws_stepfunctions as sfn
 
+from stacks.dependencies import depend_on_role_policy_only
+
 AUTO_DELETE_PROVIDER_ID = "Custom::S3AutoDeleteObjectsCustomResourceProvider"
 
 
@@ -18,11 +20,7 @@ def drop_redundant_dependencies(stack: cdk.Stack, state_machine: sfn.StateMachin
     """The state machine keeps its dependency on its role's policy (which no ``GetAtt``
     references); the auto-delete handler, present where buckets are destroyed with the stack,
     keeps none (it reads its role's ARN)."""
-    policy = cast(
-        cdk.CfnElement, state_machine.role.node.find_child("DefaultPolicy").node.default_child
-    )
-    machine = cast(cdk.CfnResource, state_machine.node.default_child)
-    machine.add_override("DependsOn", [stack.get_logical_id(policy)])
+    depend_on_role_policy_only(state_machine, state_machine.role)
     provider = stack.node.try_find_child(AUTO_DELETE_PROVIDER_ID)
     if provider is not None:
         cast(cdk.CfnResource, provider.node.find_child("Handler")).add_deletion_override(

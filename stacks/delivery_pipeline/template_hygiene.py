@@ -17,6 +17,8 @@ from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_iam as iam
 from aws_cdk import pipelines
 
+from stacks.dependencies import depend_on_role_policy_only
+
 
 def as_sub(value: Any) -> Any:
     """``Fn::Join`` with an empty separator over strings and ``Ref`` as ``Fn::Sub``; any other
@@ -49,8 +51,7 @@ def tidy_pipeline_template(pipeline: codepipeline.Pipeline) -> None:
                     f"Stages.{stage_index}.Actions.{action_index}.Configuration.RoleArn",
                     as_sub(role_arn),
                 )
-    policy = pipeline.role.node.find_child("DefaultPolicy").node.default_child
-    cfn_pipeline.add_override("DependsOn", [stack.get_logical_id(cast(cdk.CfnElement, policy))])
+    depend_on_role_policy_only(pipeline, pipeline.role)
 
 
 def _as_list(value: Any) -> list[Any]:
