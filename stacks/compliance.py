@@ -81,9 +81,11 @@ def wildcard_findings(policy: iam.Policy) -> Iterator[tuple[str, frozenset[str]]
 def acknowledge_expected_wildcards(scope: IConstruct, expected: Sequence[ExpectedWildcard]) -> None:
     """Acknowledge, on each IAM policy under ``scope``, the wildcard findings ``expected``
     describes. A finding id is acknowledged for the whole policy, so it is only when every
-    statement that raises it is expected; any other wildcard fails the synth."""
+    statement that raises it is expected; any other wildcard fails the synth. Stages nested
+    in ``scope`` (a pipeline's deployments) are left to their own acknowledgements."""
+    stage = cdk.Stage.of(scope)
     for construct in scope.node.find_all():
-        if not isinstance(construct, iam.Policy):
+        if not isinstance(construct, iam.Policy) or cdk.Stage.of(construct) is not stage:
             continue
         reasons: dict[str, str | None] = {}
         for finding, actions in wildcard_findings(construct):
