@@ -8,12 +8,12 @@ PYTEST_WORKERS ?= 2
 SAMPLE_RECORDS ?= 100000
 LOCAL := .local
 
-.PHONY: help setup lint format unit test contract-gate synth cfn-lint demo bootstrap \
+.PHONY: help setup lint format unit test pull-request-check contract-gate synth cfn-lint demo bootstrap \
         deploy-pipeline sandbox \
         diagrams integration-test alarm-watch bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 setup: ## create .venv, install pinned packages, Node 22, the CDK CLI; check Java (idempotent)
 	@bash scripts/setup.sh
@@ -33,6 +33,14 @@ unit: setup ## pytest only (JUnit XML in reports/)
 	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --junitxml=reports/pytest.xml
 
 test: lint unit ## every lint and every test (what CI and the pull-request check run)
+
+# The pull-request check: the contract gate against the commit the pull request merges into
+# (python -m dataops pull-request-base; PULL_REQUEST_BASE=<ref> overrides it), then make test,
+# whose tests synthesize every stack with cdk-nag, cfn-lint every template and run the data
+# workflow locally on generated sample data.
+pull-request-check: setup ## what a pull request must pass: the contract gate against its base, then make test
+	base="$$($(PYTHON) -m dataops pull-request-base)" && $(PYTHON) -m dataops check-contracts --base "$$base"
+	@$(MAKE) --no-print-directory test
 
 BASE ?= origin/main
 contract-gate: setup ## breaking contract changes against BASE (default origin/main) need a major bump

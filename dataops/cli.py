@@ -54,6 +54,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "compare contracts/ with a git ref; fail on breaking changes without a major bump",
     ),
     CommandSpec(
+        "pull-request-base",
+        "dataops.pull_request_base",
+        "the commit a pull request merges into (CodeCommit, GitHub or origin/<branch>)",
+    ),
+    CommandSpec(
         "check-pii",
         "dataops.pii_gate",
         "fail when a PII column reaches a mart without masking or an exposure approval",
