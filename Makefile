@@ -62,8 +62,8 @@ bootstrap: setup ## cdk bootstrap one account from the config: ENV=tooling|dev|s
 	args="$$($(PYTHON) -m dataops bootstrap-args --env $(ENV) $(BOOTSTRAP_ARGS))" && \
 	  eval "$(CDK) bootstrap $$args"
 
-deploy-pipeline: setup ## deploy the delivery pipeline and the pull-request checks (tooling account)
-	$(CDK) deploy DeliveryPipeline PullRequestChecks --require-approval broadening
+deploy-pipeline: setup ## deploy the delivery pipeline (tooling account); it deploys the rest itself
+	$(CDK) deploy DeliveryPipeline --require-approval broadening
 
 sandbox: setup ## deploy one environment's stage into your current account: ENV=dev
 	@test -n "$(ENV)" || { echo "error: ENV: not set; fix: make sandbox ENV=dev"; exit 2; }

@@ -51,3 +51,8 @@ def post_deploy_step_role_name(project: str, environment: str) -> str:
     """Role of the delivery pipeline's post-deploy steps (integration test, alarm watch) for an
     environment, in the tooling account: the only principal the integration-test role trusts."""
     return f"{project}-{environment}-post-deploy-steps"
+
+
+def pull_request_checks_name(project: str) -> str:
+    """The pull-request checks' stack and CodeBuild project (in the tooling account)."""
+    return f"{project}-pull-request-checks"

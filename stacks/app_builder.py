@@ -10,7 +10,7 @@ from dataops.project import Project
 from stacks.compliance import apply_compliance_checks
 from stacks.delivery_pipeline_stack import DeliveryPipelineStack, DeliveryPipelineStackProps
 from stacks.environment_stage import EnvironmentStage
-from stacks.pull_request_checks_stack import PullRequestChecksStack, PullRequestChecksStackProps
+from stacks.pull_request_checks_stack import PullRequestChecksStack
 from stacks.sandbox import add_sandbox_stage
 
 
@@ -26,8 +26,8 @@ class BuiltApp:
 
 
 def build_app(app: cdk.App, project: Project) -> BuiltApp:
-    """The delivery pipeline (with every environment's stage), the pull-request checks, and a
-    sandbox stage when ``-c sandbox=<environment>`` is given."""
+    """The delivery pipeline (with the tooling stage, holding the pull-request checks, and every
+    environment's stage), and a sandbox stage when ``-c sandbox=<environment>`` is given."""
     config = project.config
     tooling = cdk.Environment(account=config.tooling.account, region=config.tooling.region)
     delivery_pipeline = DeliveryPipelineStack(
@@ -37,19 +37,12 @@ def build_app(app: cdk.App, project: Project) -> BuiltApp:
         env=tooling,
         stack_name=f"{config.project}-delivery-pipeline",
     )
-    pull_request_checks = PullRequestChecksStack(
-        app,
-        "PullRequestChecks",
-        props=PullRequestChecksStackProps(project=project),
-        env=tooling,
-        stack_name=f"{config.project}-pull-request-checks",
-    )
     sandbox = add_sandbox_stage(app, project)
     apply_compliance_checks(app)
     return BuiltApp(
         app=app,
         delivery_pipeline=delivery_pipeline,
-        pull_request_checks=pull_request_checks,
+        pull_request_checks=delivery_pipeline.tooling.pull_request_checks,
         stages=delivery_pipeline.stages,
         sandbox=sandbox,
     )

@@ -1,9 +1,10 @@
 """The delivery pipeline: CDK Pipelines on CodePipeline V2 in the tooling account.
 
 Source -> Build (synth, cdk-nag, cfn-lint) -> UpdatePipeline (self-mutation) -> Assets ->
-Checks (lint, unit tests, contract gate in parallel) -> one stage per environment in config
-order, each deployed into its own account through the roles ``cdk bootstrap --trust`` made,
-followed by the integration test and the alarm watch; an environment with
+Checks (lint, unit tests, contract gate in parallel) -> Tooling (the pull-request checks stack,
+in this account) -> one stage per environment in config order, each deployed into its own
+account through the roles ``cdk bootstrap --trust`` made, followed by the integration test and
+the alarm watch; an environment with
 ``approval_before_deploy`` gets an approval stage (``Approve<Env>``) in front of it. A failed
 environment stage rolls back.
 """
@@ -42,8 +43,11 @@ from stacks.tooling.build_settings import (
     build_environment,
     log_server_access,
 )
+from stacks.tooling_stage import ToolingStage, ToolingStageProps
 
 CHECKS_WAVE = "Checks"
+# Deploys the pull-request checks into the tooling account once the checks have passed.
+TOOLING_STAGE = "Tooling"
 # Environment variable naming the environment in the post-deploy buildspecs.
 ENVIRONMENT_VARIABLE = "DATAOPS_ENVIRONMENT"
 # Minutes a post-deploy step may take beyond its own wait (set-up, reports).
@@ -112,6 +116,13 @@ class DeliveryPipelineStack(cdk.Stack):
             ),
         )
         self.pipeline.add_wave(CHECKS_WAVE, pre=self._checks())
+        self.tooling = ToolingStage(
+            self,
+            TOOLING_STAGE,
+            props=ToolingStageProps(project=props.project),
+            env=cdk.Environment(account=self.account, region=self.region),
+        )
+        self.pipeline.add_stage(self.tooling)
         self.stages: dict[str, EnvironmentStage] = {}
         self.integration_tests: dict[str, pipelines.CodeBuildStep] = {}
         for environment in config.environments:

@@ -71,6 +71,7 @@ def test_a_v2_pipeline_with_stages_in_deploy_order(project, pipeline, stages):
         "UpdatePipeline",
         "Assets",
         "Checks",
+        "Tooling",
         *environments[:2],
         "ApproveProd",
         environments[2],
@@ -217,7 +218,7 @@ def test_each_environment_deploys_into_its_account_then_tests_and_watches(
 def test_failed_environment_stages_roll_back(project, stages):
     for environment in project.config.environments:
         assert stages[environment.name.capitalize()]["OnFailure"] == {"Result": "ROLLBACK"}
-    for name in ("Source", "Build", "UpdatePipeline", "Assets", "Checks", "ApproveProd"):
+    for name in ("Source", "Build", "UpdatePipeline", "Assets", "Checks", "Tooling", "ApproveProd"):
         assert "OnFailure" not in stages[name]
 
 

@@ -1,0 +1,1 @@
+"""Parts of the pull-request checks stack: the GitHub source and the CodeCommit triggers."""

@@ -1,0 +1,304 @@
+"""CDK assertions on the pull-request checks: the build, its triggers for both sources, the
+reporter of CodeCommit results, and what each role may do."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from aws_cdk.assertions import Match, Template
+
+from dataops.project import PROJECT_ROOT
+from dataops.pull_request_base import CODECOMMIT_DESTINATION
+from dataops.pull_request_reporter.handler import (
+    APPROVAL_RULE_SETTING,
+    APPROVER_ROLE_SETTING,
+    BUILD_VARIABLES,
+)
+from stacks.delivery_pipeline_stack import TOOLING_STAGE
+from stacks.pull_request_checks.codecommit import REPORTER_ACTIONS
+from stacks.pull_request_checks.github import FORK_BUILD_APPROVERS
+from stacks.tooling.build_settings import BUILD_IMAGE
+
+pytestmark = pytest.mark.xdist_group("synth")
+
+CONNECTION = "arn:aws:codeconnections:eu-west-1:111111111111:connection/"
+
+
+@pytest.fixture(scope="module")
+def template(built_app) -> Template:
+    return Template.from_stack(built_app.pull_request_checks)
+
+
+@pytest.fixture(scope="module")
+def github_template(github_built_app) -> Template:
+    return Template.from_stack(github_built_app.pull_request_checks)
+
+
+def _only(template: Template, resource_type: str) -> tuple[str, dict[str, Any]]:
+    ((logical_id, resource),) = template.find_resources(resource_type).items()
+    return logical_id, resource["Properties"]
+
+
+def _statements_of_role(template: Template, role_id: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _actions(statements: list[dict[str, Any]]) -> set[str]:
+    actions: set[str] = set()
+    for statement in statements:
+        value = statement["Action"]
+        actions.update(value if isinstance(value, list) else [value])
+    return actions
+
+
+def _build_role(template: Template) -> str:
+    _, project = _only(template, "AWS::CodeBuild::Project")
+    return project["ServiceRole"]["Fn::GetAtt"][0]
+
+
+def _buildspec(project: dict[str, Any]) -> dict[str, Any]:
+    parts = project["Source"]["BuildSpec"]["Fn::Join"][1]
+    return json.loads("".join(part if isinstance(part, str) else "ARN" for part in parts))
+
+
+def test_one_build_runs_the_pull_request_buildspec(project, template):
+    _, build = _only(template, "AWS::CodeBuild::Project")
+    assert build["Name"] == f"{project.config.project}-pull-request-checks"
+    spec = _buildspec(build)
+    on_disk = yaml.safe_load((PROJECT_ROOT / "buildspecs/pull_request.yml").read_text())
+    assert spec["phases"] == on_disk["phases"]
+    assert spec["phases"]["build"]["commands"] == ["make pull-request-check"]
+    assert spec["phases"]["install"]["commands"] == ["make setup"]
+    assert spec["reports"] == {"ARN": on_disk["reports"]["pull-request-tests"]}
+    assert build["Environment"]["Image"] == BUILD_IMAGE.image_id
+    assert build["Environment"]["ComputeType"] == "BUILD_GENERAL1_MEDIUM"
+    assert build["Cache"]["Type"] == "S3"
+    assert "EncryptionKey" in build
+    assert build["TimeoutInMinutes"] == 30
+    template.has_resource_properties(
+        "AWS::CodeBuild::ReportGroup",
+        {"Name": f"{project.config.project}-pull-request-checks-pull-request-tests"},
+    )
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+
+
+def test_pull_request_check_runs_the_contract_gate_against_its_base_then_make_test():
+    dry_run = subprocess.run(
+        ["make", "-n", "pull-request-check"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    base = dry_run.index("-m dataops pull-request-base")
+    gate = dry_run.index("-m dataops check-contracts --base")
+    lint = dry_run.index("-m ruff check")
+    tests = dry_run.index("-m pytest")
+    assert base < gate < lint < tests
+
+
+def test_codecommit_pull_requests_into_the_branch_start_the_build_at_their_commit(
+    project, template
+):
+    build_id, _ = _only(template, "AWS::CodeBuild::Project")
+    source = project.config.source
+    rules = template.find_resources(
+        "AWS::Events::Rule",
+        {"Properties": {"EventPattern": {"source": ["aws.codecommit"]}}},
+    )
+    ((_, rule),) = rules.items()
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["aws.codecommit"],
+        "detail-type": ["CodeCommit Pull Request State Change"],
+        "resources": [f"arn:aws:codecommit:eu-west-1:111111111111:{source.repository}"],
+        "detail": {
+            "event": ["pullRequestCreated", "pullRequestSourceBranchUpdated"],
+            "destinationReference": [f"refs/heads/{source.branch}"],
+            "pullRequestStatus": ["Open"],
+        },
+    }
+    targets = {target["Arn"]["Fn::GetAtt"][0]: target for target in rule["Properties"]["Targets"]}
+    start = targets.pop(build_id)
+    transformer = start["InputTransformer"]
+    paths = transformer["InputPathsMap"]
+    template_text = transformer["InputTemplate"]
+    for name, value in paths.items():
+        template_text = template_text.replace(f"<{name}>", json.dumps(f"EVENT{value}"))
+    request = json.loads(template_text)
+    assert request["sourceVersion"] == "EVENT$.detail.sourceCommit"
+    variables = {v["name"]: v["value"] for v in request["environmentVariablesOverride"]}
+    assert list(variables) == list(BUILD_VARIABLES)
+    assert variables == {
+        "PULL_REQUEST_ID": "EVENT$.detail.pullRequestId",
+        "REPOSITORY_NAME": source.repository,
+        "SOURCE_COMMIT": "EVENT$.detail.sourceCommit",
+        "DESTINATION_COMMIT": "EVENT$.detail.destinationCommit",
+        "REVISION_ID": "EVENT$.detail.revisionId",
+    }
+    assert CODECOMMIT_DESTINATION in variables
+    (reporter_id,) = targets
+    assert reporter_id.startswith("CodeCommitReporter")
+    for target in rule["Properties"]["Targets"]:
+        assert "DeadLetterConfig" in target
+
+
+def test_every_state_change_of_the_build_reaches_the_reporter(template):
+    build_id, _ = _only(template, "AWS::CodeBuild::Project")
+    reporter_id, _ = _only(template, "AWS::Lambda::Function")
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.codebuild"],
+                "detail-type": ["CodeBuild Build State Change"],
+                "detail": {"project-name": [{"Ref": build_id}]},
+            },
+            "Targets": [
+                Match.object_like(
+                    {
+                        "Arn": {"Fn::GetAtt": [reporter_id, "Arn"]},
+                        "DeadLetterConfig": Match.any_value(),
+                    }
+                )
+            ],
+        },
+    )
+
+
+def test_the_reporter_is_the_handler_module_alone_with_its_settings(project, template, built_app):
+    _, function = _only(template, "AWS::Lambda::Function")
+    name = f"{project.config.project}-pull-request-checks"
+    assert function["Handler"] == "handler.handler"
+    assert function["Runtime"].startswith("python3.")
+    role_id = function["Role"]["Fn::GetAtt"][0]
+    assert function["Environment"]["Variables"] == {
+        APPROVAL_RULE_SETTING: name,
+        APPROVER_ROLE_SETTING: {"Ref": role_id},
+    }
+    template.has_resource_properties("AWS::IAM::Role", {"RoleName": f"{name}-reporter"})
+    assert "DeadLetterConfig" in function
+    assert function["LoggingConfig"]["LogGroup"]["Ref"].startswith("CodeCommitReporterLogs")
+    template.has_resource_properties(
+        "AWS::Logs::LogGroup", {"RetentionInDays": 365, "KmsKeyId": Match.any_value()}
+    )
+    asset_hash = function["Code"]["S3Key"].removesuffix(".zip")
+    asset = Path(built_app.app.outdir) / f"asset.{asset_hash}"
+    assert sorted(path.name for path in asset.iterdir()) == ["__init__.py", "handler.py"]
+
+
+def test_the_reporter_may_only_comment_and_approve_on_the_repository(project, template):
+    roles = template.find_resources("AWS::IAM::Role")
+    (role_id,) = [k for k in roles if k.startswith("CodeCommitReporterRole")]
+    statements = _statements_of_role(template, role_id)
+    repository = f"arn:aws:codecommit:eu-west-1:111111111111:{project.config.source.repository}"
+    codecommit = [s for s in statements if str(s["Action"]).count("codecommit:")]
+    assert len(codecommit) == 1
+    assert sorted(codecommit[0]["Action"]) == sorted(REPORTER_ACTIONS)
+    assert codecommit[0]["Resource"] == repository
+    assert _actions(statements) == {
+        *REPORTER_ACTIONS,
+        "sqs:SendMessage",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
+    assert all(statement["Resource"] != "*" for statement in statements)
+
+
+def test_the_build_can_read_the_source_but_never_approve_or_deploy(template):
+    statements = _statements_of_role(template, _build_role(template))
+    actions = _actions(statements)
+    assert "codecommit:GitPull" in actions
+    assert [a for a in actions if a.startswith("codecommit:")] == ["codecommit:GitPull"]
+    assert not [a for a in actions if a.startswith(("sts:", "iam:", "cloudformation:", "lambda:"))]
+    assert all(statement["Resource"] != "*" for statement in statements)
+    (events_role,) = [
+        k for k in template.find_resources("AWS::IAM::Role") if k.startswith("BuildEventsRole")
+    ]
+    assert _actions(_statements_of_role(template, events_role)) == {"codebuild:StartBuild"}
+
+
+def test_dead_letters_are_kept_encrypted_and_ssl_only(template):
+    _, queue = _only(template, "AWS::SQS::Queue")
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_github_pull_requests_into_the_branch_trigger_the_webhook(project, github_template):
+    _, build = _only(github_template, "AWS::CodeBuild::Project")
+    source = build["Source"]
+    assert source["Type"] == "GITHUB"
+    assert source["Location"] == "https://github.com/acme/flowlogs-dataops.git"
+    assert source["ReportBuildStatus"] is True
+    assert source["BuildStatusConfig"]["Context"] == f"{project.config.project}-pull-request-checks"
+    assert source["Auth"]["Type"] == "CODECONNECTIONS"
+    assert source["Auth"]["Resource"].startswith(CONNECTION)
+    triggers = build["Triggers"]
+    assert triggers["Webhook"] is True
+    assert triggers["FilterGroups"] == [
+        [
+            {
+                "Type": "EVENT",
+                "Pattern": "PULL_REQUEST_CREATED, PULL_REQUEST_UPDATED, PULL_REQUEST_REOPENED",
+            },
+            {"Type": "BASE_REF", "Pattern": "refs/heads/main"},
+        ]
+    ]
+    assert triggers["PullRequestBuildPolicy"] == {
+        "RequiresCommentApproval": "FORK_PULL_REQUESTS",
+        "ApproverRoles": list(FORK_BUILD_APPROVERS),
+    }
+
+
+def test_github_build_uses_the_connection_and_needs_no_reporter(github_template):
+    statements = _statements_of_role(github_template, _build_role(github_template))
+    connection = [s for s in statements if "codeconnections:UseConnection" in s["Action"]]
+    assert len(connection) == 1
+    assert connection[0]["Resource"].startswith(CONNECTION)
+    github_template.resource_count_is("AWS::Lambda::Function", 0)
+    github_template.resource_count_is("AWS::Events::Rule", 0)
+    assert not [a for a in _actions(statements) if a.startswith("codecommit:")]
+
+
+def test_the_pipeline_deploys_the_checks_into_the_tooling_account_after_its_checks(
+    project, built_app
+):
+    template = Template.from_stack(built_app.delivery_pipeline)
+    (pipeline,) = template.find_resources("AWS::CodePipeline::Pipeline").values()
+    stages = [stage["Name"] for stage in pipeline["Properties"]["Stages"]]
+    assert stages.index("Checks") + 1 == stages.index(TOOLING_STAGE)
+    assert stages.index(TOOLING_STAGE) < stages.index("Dev")
+    tooling = pipeline["Properties"]["Stages"][stages.index(TOOLING_STAGE)]
+    name = f"{project.config.project}-pull-request-checks"
+    assert [action["Name"] for action in tooling["Actions"]] == ["Prepare", "Deploy"]
+    for action in tooling["Actions"]:
+        assert action["Configuration"]["StackName"] == name
+    stack = built_app.pull_request_checks
+    assert stack.account == project.config.tooling.account
+    assert stack.region == project.config.tooling.region
