@@ -14,6 +14,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.key_policies import cloudwatch_logs_may_use
+
 # Query results are re-creatable; a week is enough to download or re-read them.
 ATHENA_RESULTS_DAYS = 7
 # Access logs are kept for a year of audits, then expire.
@@ -101,30 +103,7 @@ class Storage(Construct):
     def _allow_service_use(self, stack: cdk.Stack) -> None:
         """CloudWatch Logs encrypts this account's log groups; EventBridge and CloudWatch alarms
         publish to the encrypted topic (whose policy admits only this account's sources)."""
-        self.data_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchLogsOfThisAccount",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="*",
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
-        )
+        self.data_key.add_to_resource_policy(cloudwatch_logs_may_use(stack))
         self.data_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AlarmAndEventPublishersOfThisAccount",

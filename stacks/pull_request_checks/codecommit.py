@@ -33,6 +33,7 @@ from dataops.pull_request_reporter.handler import (
     BUILD_VARIABLES,
 )
 from stacks.dependencies import depend_on_role_policy_only
+from stacks.key_policies import cloudwatch_logs_may_use
 
 REPORTER_CODE = PROJECT_ROOT / "dataops" / "pull_request_reporter"
 REPORTER_RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -75,6 +76,7 @@ class CodeCommitPullRequests(Construct):
         self.dead_letters = sqs.Queue(
             self,
             "DeadLetters",
+            queue_name=f"{props.name_prefix}-dead-letters",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=cdk.Duration.days(14),
@@ -127,9 +129,14 @@ class CodeCommitPullRequests(Construct):
         return role
 
     def _reporter(self, props: CodeCommitPullRequestsProps) -> lambda_.Function:
+        log_group_name = f"/aws/lambda/{props.name_prefix}-reporter"
+        props.key.add_to_resource_policy(
+            cloudwatch_logs_may_use(cdk.Stack.of(self), log_group_name)
+        )
         log_group = logs.LogGroup(
             self,
             "ReporterLogs",
+            log_group_name=log_group_name,
             retention=LOG_RETENTION,
             encryption_key=props.key,
             removal_policy=cdk.RemovalPolicy.DESTROY,
@@ -137,6 +144,7 @@ class CodeCommitPullRequests(Construct):
         reporter = lambda_.Function(
             self,
             "Reporter",
+            function_name=f"{props.name_prefix}-reporter",
             runtime=REPORTER_RUNTIME,
             handler="handler.handler",
             code=lambda_.Code.from_asset(str(REPORTER_CODE), exclude=["__pycache__", "*.pyc"]),

@@ -185,11 +185,26 @@ def test_the_reporter_is_the_handler_module_alone_with_its_settings(project, tem
         APPROVAL_RULE_SETTING: name,
         APPROVER_ROLE_SETTING: {"Ref": role_id},
     }
+    assert function["FunctionName"] == f"{name}-reporter"
     template.has_resource_properties("AWS::IAM::Role", {"RoleName": f"{name}-reporter"})
     assert "DeadLetterConfig" in function
     assert function["LoggingConfig"]["LogGroup"]["Ref"].startswith("CodeCommitReporterLogs")
     template.has_resource_properties(
-        "AWS::Logs::LogGroup", {"RetentionInDays": 365, "KmsKeyId": Match.any_value()}
+        "AWS::Logs::LogGroup",
+        {
+            "LogGroupName": f"/aws/lambda/{name}-reporter",
+            "RetentionInDays": 365,
+            "KmsKeyId": Match.any_value(),
+        },
+    )
+    _, key = _only(template, "AWS::KMS::Key")
+    (logs_statement,) = [
+        statement
+        for statement in key["KeyPolicy"]["Statement"]
+        if statement["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
+    ]
+    assert logs_statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
+        f"arn:aws:logs:eu-west-1:111111111111:log-group:/aws/lambda/{name}-reporter"
     )
     asset_hash = function["Code"]["S3Key"].removesuffix(".zip")
     asset = Path(built_app.app.outdir) / f"asset.{asset_hash}"
@@ -229,6 +244,7 @@ def test_the_build_can_read_the_source_but_never_approve_or_deploy(template):
 
 def test_dead_letters_are_kept_encrypted_and_ssl_only(template):
     _, queue = _only(template, "AWS::SQS::Queue")
+    assert queue["QueueName"].endswith("-pull-request-checks-dead-letters")
     assert queue["SqsManagedSseEnabled"] is True
     assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
     template.has_resource_properties(
