@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
             print("bench: cdk synth, whole app vs bare app", flush=True)
             outcomes.append(scenarios.synth(workdir / "synth"))
         if "test" not in args.skip:
-            print("bench: make test", flush=True)
+            print("bench: make pull-request-check", flush=True)
             outcomes.append(scenarios.pull_request_check())
         if "local" not in args.skip:
             print(f"bench: run-local on {args.records:,} records vs DuckDB", flush=True)
