@@ -44,16 +44,19 @@ def _stack_regions(assembly_dir: Path) -> dict[Path, str]:
     return regions
 
 
-def templates(assembly_dir: Path) -> list[Path]:
-    return sorted(assembly_dir.rglob("*.template.json"))
+def templates(assembly_dir: Path, *, nested: bool = True) -> list[Path]:
+    """The templates of the assembly and, with ``nested``, of the stage assemblies in it."""
+    return sorted(
+        assembly_dir.rglob("*.template.json") if nested else assembly_dir.glob("*.template.json")
+    )
 
 
-def lint_templates(assembly_dir: Path) -> Iterator[Finding]:
+def lint_templates(assembly_dir: Path, *, nested: bool = True) -> Iterator[Finding]:
     """Every error and warning cfn-lint reports, template by template."""
     from cfnlint.api import ManualArgs, lint_file
 
     regions = _stack_regions(assembly_dir)
-    for template in templates(assembly_dir):
+    for template in templates(assembly_dir, nested=nested):
         region = regions.get(template.resolve(), DEFAULT_REGION)
         for match in lint_file(template, config=ManualArgs(regions=[region])):
             rule = match.rule.id

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dataops.cfn_lint_templates import lint_templates, main, templates
+from stacks.delivery_pipeline_stack import TOOLING_STAGE
 
 pytestmark = pytest.mark.xdist_group("synth")
 
@@ -18,6 +21,16 @@ def test_every_template_of_the_app_is_found(assembly_dir, built_app):
 
 def test_templates_have_no_cfn_lint_errors_or_warnings(assembly_dir):
     assert [str(finding) for finding in lint_templates(assembly_dir)] == []
+
+
+def test_the_github_variant_of_the_tooling_templates_is_clean_too(github_built_app):
+    """The source decides the pipeline's source action and the pull-request build's triggers."""
+    assembly = Path(github_built_app.app.outdir)
+    tooling = assembly / f"assembly-DeliveryPipeline-{TOOLING_STAGE}"
+    findings = [*lint_templates(assembly, nested=False), *lint_templates(tooling)]
+    assert len(templates(assembly, nested=False)) == 1
+    assert len(templates(tooling)) == 1
+    assert [str(finding) for finding in findings] == []
 
 
 def test_command_fails_on_a_finding_and_on_an_empty_assembly(tmp_path, capsys):
