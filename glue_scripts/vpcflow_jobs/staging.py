@@ -7,6 +7,10 @@ each group is parsed with its header's field positions as literals. A line fails
 of these reasons, in this order: missing_required_fields (the whole file, one reason),
 wrong_field_count, not_an_integer, missing_value, unknown_log_status, unknown_action,
 end_before_start.
+
+The expressions are written as Spark SQL text and handed to Spark a whole select list at a
+time: built column by column through the Python API, every function and literal is a round trip
+to the JVM, thousands of them for the wide parse, which took longer than parsing a small batch.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import reduce
 
-from pyspark.sql import Column, DataFrame, Observation, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from vpcflow_jobs.context import QUARANTINE_TABLE, JobContext, JobResult
@@ -55,39 +59,44 @@ def parse_header(first_line: str) -> tuple[str, ...]:
     return tuple(re.split(" +", first_line.replace("\r", "").strip(" ")))
 
 
+def _sql_string(text: str) -> str:
+    """``text`` as a Spark SQL string literal (header names come from the files)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _sql_strings(values: tuple[str, ...]) -> str:
+    return ", ".join(_sql_string(value) for value in values)
+
+
 def read_raw_lines(spark: SparkSession, files: list[str]) -> DataFrame:
     """One row a line: source_file, line_number (header = 1), raw_line."""
     # Carriage returns are dropped; the scan for one is much cheaper than an empty replace.
-    value = F.col("value")
-    whole = spark.read.text(files, wholetext=True).select(
-        F.input_file_name().alias("source_file"),
-        F.when(value.contains("\r"), F.replace(value, F.lit("\r"), F.lit("")))
-        .otherwise(value)
-        .alias("text"),
-    )
-    return whole.select(
-        "source_file", F.posexplode(F.split("text", "\n")).alias("position", "raw_line")
-    ).select(
-        "source_file",
-        (F.col("position") + 1).cast("bigint").alias("line_number"),
-        "raw_line",
+    return (
+        spark.read.text(files, wholetext=True)
+        .selectExpr(
+            "input_file_name() AS source_file",
+            "CASE WHEN contains(value, '\\r') THEN replace(value, '\\r', '') ELSE value END"
+            " AS text",
+        )
+        .selectExpr("source_file", "posexplode(split(text, '\\n')) AS (position, raw_line)")
+        .selectExpr("source_file", "CAST(position + 1 AS BIGINT) AS line_number", "raw_line")
     )
 
 
-def _token(header: tuple[str, ...], name: str) -> Column:
+def _token(header: tuple[str, ...], name: str) -> str:
     """The raw token of header field ``name`` on this line; null if absent or '-'.
 
     A plain array index (null past the end, like ``element_at``) compiles to less code, which
     keeps the parse of wide headers within the size the JVM's JIT compiles.
     """
     if name not in header:
-        return F.lit(None).cast("string")
-    token = F.col("tokens").getItem(header.index(name))
-    return F.when(token != F.lit(MISSING), token)
+        return "CAST(NULL AS STRING)"
+    token = f"tokens[{header.index(name)}]"
+    return f"CASE WHEN {token} != {_sql_string(MISSING)} THEN {token} END"
 
 
-def _field(name: str) -> Column:
-    return F.col(f"_f_{column_name(name)}")
+def _field(name: str) -> str:
+    return f"_f_{column_name(name)}"
 
 
 def split_fields(lines: DataFrame, header: tuple[str, ...]) -> DataFrame:
@@ -98,97 +107,102 @@ def split_fields(lines: DataFrame, header: tuple[str, ...]) -> DataFrame:
     ``_header_lacks``) and the fields of the header this job does not know (``_extra_fields``).
     """
     missing_required = [name for name in REQUIRED_FIELDS if name not in header]
-    extra_positions = {
-        name: position for position, name in enumerate(header) if name not in KNOWN_FIELDS
-    }
-    extras = F.create_map(
-        *[
-            part
-            for name, position in extra_positions.items()
-            for part in (F.lit(name), F.col("tokens").getItem(position))
-        ]
-    ).cast("map<string,string>")
+    lacks = _sql_string(", ".join(missing_required)) if missing_required else "NULL"
+    extras = ", ".join(
+        f"{_sql_string(name)}, tokens[{position}]"
+        for position, name in enumerate(header)
+        if name not in KNOWN_FIELDS
+    )
     # Split on single spaces and drop the empty tokens between runs of them: the same tokens as
     # splitting on " +", without a regular expression.
-    data = lines.where((F.col("line_number") > 1) & (F.trim("raw_line") != "")).withColumn(
-        "tokens", F.array_remove(F.split(F.trim("raw_line"), " "), "")
-    )
-    return data.select(
+    data = lines.where("line_number > 1 AND trim(raw_line) != ''").selectExpr(
         "source_file",
         "line_number",
         "raw_line",
-        F.size("tokens").alias("_found"),
-        F.lit(len(header)).alias("_expected"),
-        F.lit(", ".join(missing_required) or None).cast("string").alias("_header_lacks"),
-        extras.alias("_extra_fields"),
-        *[_token(header, name).alias(f"_f_{column_name(name)}") for name in KNOWN_FIELDS],
+        "array_remove(split(trim(raw_line), ' '), '') AS tokens",
+    )
+    return data.selectExpr(
+        "source_file",
+        "line_number",
+        "raw_line",
+        "size(tokens) AS _found",
+        f"{len(header)} AS _expected",
+        f"CAST({lacks} AS STRING) AS _header_lacks",
+        f"CAST(map({extras}) AS MAP<STRING, STRING>) AS _extra_fields",
+        *[f"{_token(header, name)} AS {_field(name)}" for name in KNOWN_FIELDS],
     )
 
 
-def _integer_problem(name: str) -> Column:
+def _integer_problem(name: str) -> str:
+    """The field's name when its token is present but not 1 to MAX_DIGITS digits."""
     digits = MAX_DIGITS[INTEGER_FIELDS[name]]
     token = _field(name)
-    return F.when(token.isNotNull() & ~token.rlike(rf"^[0-9]{{1,{digits}}}$"), F.lit(name))
+    pattern = _sql_string(f"^[0-9]{{1,{digits}}}$")
+    problem = f"{token} IS NOT NULL AND NOT {token} RLIKE {pattern}"
+    return f"CASE WHEN {problem} THEN {_sql_string(name)} END"
 
 
-def _reason_and_detail() -> tuple[Column, Column]:
-    expected = F.col("_expected")
-    found = F.col("_found")
-    bad_integer = F.coalesce(*[_integer_problem(name) for name in INTEGER_FIELDS])
-    missing_value = F.coalesce(
-        *[F.when(_field(name).isNull(), F.lit(name)) for name in ("version", "start", "end")]
+def _checks() -> list[tuple[str, str, str]]:
+    """(condition, reason code, detail) of every check, in the order they apply."""
+    bad_integer = f"coalesce({', '.join(_integer_problem(name) for name in INTEGER_FIELDS)})"
+    bad_integer_detail = "coalesce({})".format(
+        ", ".join(
+            f"CASE WHEN {_integer_problem(name)} IS NOT NULL THEN "
+            f"format_string('%s is \\'%s\\'', {_sql_string(name)}, {_field(name)}) END"
+            for name in INTEGER_FIELDS
+        )
     )
-    status = _field("log-status")
-    action = _field("action")
-    start = _field("start").cast("bigint")
-    end = _field("end").cast("bigint")
-    checks: list[tuple[Column, str, Column]] = [
+    missing_value = "coalesce({})".format(
+        ", ".join(
+            f"CASE WHEN {_field(name)} IS NULL THEN {_sql_string(name)} END"
+            for name in ("version", "start", "end")
+        )
+    )
+    status, action = _field("log-status"), _field("action")
+    start, end = f"CAST({_field('start')} AS BIGINT)", f"CAST({_field('end')} AS BIGINT)"
+    missing = _sql_string(MISSING)
+    return [
         (
-            F.col("_header_lacks").isNotNull(),
+            "_header_lacks IS NOT NULL",
             "missing_required_fields",
-            F.concat(F.lit("header lacks "), F.col("_header_lacks")),
+            "concat('header lacks ', _header_lacks)",
         ),
         (
-            found != expected,
+            "_found != _expected",
             "wrong_field_count",
-            F.format_string("expected %d fields, found %d", expected, found),
+            "format_string('expected %d fields, found %d', _expected, _found)",
         ),
-        (bad_integer.isNotNull(), "not_an_integer", _bad_integer_detail()),
-        (missing_value.isNotNull(), "missing_value", F.concat(missing_value, F.lit(" is '-'"))),
+        (f"{bad_integer} IS NOT NULL", "not_an_integer", bad_integer_detail),
         (
-            status.isNull() | ~status.isin(*LOG_STATUSES),
+            f"{missing_value} IS NOT NULL",
+            "missing_value",
+            f"concat({missing_value}, ' is \\'-\\'')",
+        ),
+        (
+            f"{status} IS NULL OR NOT {status} IN ({_sql_strings(LOG_STATUSES)})",
             "unknown_log_status",
-            F.concat(F.lit("log-status '"), F.coalesce(status, F.lit(MISSING)), F.lit("'")),
+            f"concat('log-status \\'', coalesce({status}, {missing}), '\\'')",
         ),
         (
-            (action.isNull() & (status == "OK")) | (action.isNotNull() & ~action.isin(*ACTIONS)),
+            f"({action} IS NULL AND {status} = 'OK') "
+            f"OR ({action} IS NOT NULL AND NOT {action} IN ({_sql_strings(ACTIONS)}))",
             "unknown_action",
-            F.concat(F.lit("action '"), F.coalesce(action, F.lit(MISSING)), F.lit("'")),
+            f"concat('action \\'', coalesce({action}, {missing}), '\\'')",
         ),
         (
-            end < start,
+            f"{end} < {start}",
             "end_before_start",
-            F.format_string("end %d is before start %d", end, start),
+            f"format_string('end %d is before start %d', {end}, {start})",
         ),
     ]
-    reason: Column = F.lit(None).cast("string")
-    detail: Column = F.lit(None).cast("string")
-    for condition, code, text in reversed(checks):
-        reason = F.when(condition, F.lit(code)).otherwise(reason)
-        detail = F.when(condition, text).otherwise(detail)
-    return reason, detail
 
 
-def _bad_integer_detail() -> Column:
-    return F.coalesce(
-        *[
-            F.when(
-                _integer_problem(name).isNotNull(),
-                F.format_string("%s is '%s'", F.lit(name), _field(name)),
-            )
-            for name in INTEGER_FIELDS
-        ]
-    )
+def _reason_and_detail() -> tuple[str, str]:
+    """The first failing check's reason code and detail (both null for a valid line)."""
+    checks = _checks()
+    reason = " ".join(f"WHEN {condition} THEN '{code}'" for condition, code, _ in checks)
+    detail = " ".join(f"WHEN {condition} THEN {text}" for condition, _, text in checks)
+    return f"CASE {reason} END", f"CASE {detail} END"
 
 
 def check_lines(fields: DataFrame, context: JobContext) -> StagingOutput:
@@ -201,39 +215,40 @@ def check_lines(fields: DataFrame, context: JobContext) -> StagingOutput:
     observation = Observation(_LINES_READ)
     observed = fields.observe(observation, F.count(F.lit(1)).alias(_LINES_READ))
     reason, detail = _reason_and_detail()
-    checked = observed.withColumn("reason", reason).withColumn("detail", detail)
-    ingested_at = F.lit(context.started_at).cast("timestamp")
-    batch = F.lit(context.batch_id)
-    staged_columns = [
-        _field(name).cast(INTEGER_FIELDS.get(name, "string")).alias(column_name(name))
-        for name in KNOWN_FIELDS
-    ]
-    staged = checked.where(F.col("reason").isNull()).select(
-        *staged_columns,
-        F.col("_extra_fields").alias("extra_fields"),
-        F.col("source_file"),
-        F.col("line_number"),
-        ingested_at.alias("ingested_at"),
-        batch.alias("ingest_batch_id"),
-        F.to_date(F.timestamp_seconds(_field("start").cast("bigint"))).alias("dt"),
+    checked = observed.select(
+        "*",
+        F.expr(reason).alias("reason"),
+        F.expr(detail).alias("detail"),
+        F.lit(context.started_at).cast("timestamp").alias("_ingested_at"),
+        F.lit(context.batch_id).alias("_batch_id"),
     )
-    path_date = F.to_date(
-        F.concat_ws(
-            "-",
-            F.regexp_extract("source_file", _PATH_DATE, 1),
-            F.regexp_extract("source_file", _PATH_DATE, 2),
-            F.regexp_extract("source_file", _PATH_DATE, 3),
+    staged = checked.where("reason IS NULL").selectExpr(
+        *[
+            f"CAST({_field(name)} AS {INTEGER_FIELDS.get(name, 'string')}) AS {column_name(name)}"
+            for name in KNOWN_FIELDS
+        ],
+        "_extra_fields AS extra_fields",
+        "source_file",
+        "line_number",
+        "_ingested_at AS ingested_at",
+        "_batch_id AS ingest_batch_id",
+        f"to_date(timestamp_seconds(CAST({_field('start')} AS BIGINT))) AS dt",
+    )
+    path_date = "to_date(concat_ws('-', {}))".format(
+        ", ".join(
+            f"regexp_extract(source_file, {_sql_string(_PATH_DATE)}, {group})"
+            for group in (1, 2, 3)
         )
     )
-    quarantined = checked.where(F.col("reason").isNotNull()).select(
+    quarantined = checked.where("reason IS NOT NULL").selectExpr(
         "source_file",
         "line_number",
         "raw_line",
         "reason",
         "detail",
-        ingested_at.alias("ingested_at"),
-        batch.alias("ingest_batch_id"),
-        F.coalesce(path_date, F.to_date(ingested_at)).alias("dt"),
+        "_ingested_at AS ingested_at",
+        "_batch_id AS ingest_batch_id",
+        f"coalesce({path_date}, to_date(_ingested_at)) AS dt",
     )
     return StagingOutput(staged=staged, quarantined=quarantined, observation=observation)
 
