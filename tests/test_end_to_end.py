@@ -3,21 +3,29 @@
 The oracle below is written here, in plain Python, straight from the flow-log format and the
 issue's rules; it calls neither the job code nor the generator's own prediction, so a mistake
 shared by both cannot pass unnoticed.
+
+run-local runs through its command line (``dataops.cli.main``: arguments, exit code, summary)
+in this process, on the SparkSession the Spark tests share: a second JVM, started cold for each
+run, took most of this module's time and memory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
-import subprocess
-import sys
+import io
+import shutil
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from dataops import cli
+from dataops.data_tests import DEFAULT_DATA_TESTS_DIR
 from dataops.project import PROJECT_ROOT
 from dataops.sample_data import generate
 
@@ -90,12 +98,33 @@ def compute(raw: Path) -> Oracle:
     return oracle
 
 
-def run_local(raw: Path, warehouse: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dataops", "run-local", "--raw", str(raw), "--warehouse",
-         str(warehouse)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+@contextlib.contextmanager
+def shared_session(spark) -> Iterator[None]:
+    """run-local builds the shared session instead of its own, and must not stop it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("vpcflow_jobs.session.build_local_session", lambda *_, **__: spark)
+        patch.setattr(spark, "stop", lambda: None)
+        yield
+
+
+def run_local(spark, raw: Path, warehouse: Path) -> tuple[int, str]:
+    """``python -m dataops run-local --raw RAW --warehouse WAREHOUSE``: exit code and output."""
+    output = io.StringIO()
+    with shared_session(spark), contextlib.redirect_stdout(output):
+        code = cli.main(["run-local", "--raw", str(raw), "--warehouse", str(warehouse)])
+    return code, output.getvalue()
+
+
+def assert_summary(output: str, staging_rows_in: int) -> None:
+    """The summary closes the output: a row a step, and every check passed."""
+    lines = output.splitlines()
+    header = lines.index("step               rows in    rows out  quarantined  seconds")
+    steps = [line.split() for line in lines[header + 1 : header + 4]]
+    assert steps[0][:2] == ["staging", f"{staging_rows_in:,}"], output
+    assert [step[0] for step in steps] == ["staging", "intermediate", "mart"], output
+    data_tests = len(list((PROJECT_ROOT / DEFAULT_DATA_TESTS_DIR).glob("*.sql")))
+    assert "contract checks: passed" in lines, output
+    assert f"data tests: {data_tests} passed, 0 failed" in lines, output
 
 
 def table(warehouse: Path, name: str, columns: str, tail: str = "") -> list[tuple]:
@@ -112,12 +141,13 @@ MART = "dt, source_ip_address, destination_port, total_packets_sent, total_bytes
 
 
 @pytest.fixture(scope="module")
-def outcome(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Oracle]:
+def outcome(spark, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Oracle]:
     root = tmp_path_factory.mktemp("e2e")
     raw, warehouse = root / "raw", root / "warehouse"
     generate(raw, RECORDS, seed=23)
-    result = run_local(raw, warehouse)
-    assert result.returncode == 0, result.stdout + result.stderr
+    code, output = run_local(spark, raw, warehouse)
+    assert code == 0, output
+    assert_summary(output, RECORDS)
     return raw, warehouse, compute(raw)
 
 
@@ -137,12 +167,32 @@ def test_every_data_line_is_staged_or_quarantined_with_its_reason(outcome) -> No
     assert staged + sum(reasons.values()) == oracle.read
 
 
-def test_a_rerun_on_the_same_input_adds_zero_rows(outcome) -> None:
+def test_a_rerun_on_the_same_input_adds_zero_rows(spark, outcome) -> None:
     raw, warehouse, oracle = outcome
     tables = ("staging_raw_vpcflowlogs", QUARANTINE, "inter_model_flowlogs")
     before = {name: table(warehouse, name, "count(*)") for name in tables}
-    result = run_local(raw, warehouse)
-    assert result.returncode == 0, result.stdout + result.stderr
+    code, output = run_local(spark, raw, warehouse)
+    assert code == 0, output
+    assert_summary(output, 0)
     assert {name: table(warehouse, name, "count(*)") for name in tables} == before
     expected = sorted((*key, *totals) for key, totals in oracle.mart.items())
     assert table(warehouse, "data_app_conn_stats", MART) == expected
+
+
+def test_a_failed_check_exits_1_naming_it(spark, outcome, tmp_path, monkeypatch) -> None:
+    raw, warehouse, _ = outcome
+    data_tests = tmp_path / "data_tests"
+    shutil.copytree(PROJECT_ROOT / DEFAULT_DATA_TESTS_DIR, data_tests)
+    (data_tests / "every_mart_row_offends.sql").write_text("SELECT * FROM data_app_conn_stats\n")
+    monkeypatch.setattr("dataops.local_runner.DEFAULT_DATA_TESTS_DIR", data_tests)
+    copy = tmp_path / "warehouse"
+    shutil.copytree(warehouse, copy)
+    code, output = run_local(spark, raw, copy)
+    assert code == 1, output
+    assert "  FAILED every_mart_row_offends" in output, output
+
+
+def test_a_missing_raw_directory_is_a_usage_error(tmp_path, capsys) -> None:
+    code = cli.main(["run-local", "--raw", str(tmp_path / "none"), "--warehouse", str(tmp_path)])
+    assert code == 2
+    assert "error: --raw" in capsys.readouterr().out
