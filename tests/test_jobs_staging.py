@@ -1,11 +1,19 @@
-"""The staging parse on small, hand-written lines: header-driven, every quarantine reason."""
+"""The staging parse on small, hand-written lines: header-driven, every quarantine reason.
+
+The hand-written files are parsed together, one file a case, in a single run of the checks
+(as the job parses every header group of a batch together): a run costs about a second of
+Spark planning and scheduling whatever its size, and there are a dozen cases.
+"""
 
 from __future__ import annotations
 
 import gzip
 from datetime import date
+from functools import reduce
 
 import pytest
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from vpcflow_jobs.context import JobContext
 from vpcflow_jobs.staging import (
@@ -24,24 +32,69 @@ V2 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol p
 OK_LINE = (
     "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1715000000 1715000060 ACCEPT OK"
 )
+CUSTOM = "log-status action end start bytes packets protocol dstport srcport dstaddr srcaddr interface-id account-id version vpc-id future-field"
+CUSTOM_LINE = (
+    "OK REJECT 1715000060 1715000000 840 10 17 53 5353 10.0.0.2 10.0.0.1 eni-1 123 5 vpc-9 x1"
+)
+# An unknown header field whose name needs quoting in SQL.
+ODD_FIELD = "it's\\odd"
+NODATA = "2 123456789010 eni-1 - - - - - - - 1431280876 1431280934 - NODATA"
+SKIPDATA = "2 123456789010 eni-1 - - - - - - - 1431280876 1431280934 - SKIPDATA"
+BAD_LINES = [
+    (OK_LINE.rsplit(" ", 1)[0], "wrong_field_count", "expected 14 fields, found 13"),
+    (OK_LINE.replace(" 840 ", " 8x0 "), "not_an_integer", "bytes is '8x0'"),
+    (OK_LINE.replace(" 840 ", " 1.5 "), "not_an_integer", "bytes is '1.5'"),
+    (OK_LINE.replace("1715000060", "1714999999"), "end_before_start", "is before start"),
+    (OK_LINE.replace("ACCEPT", "ALLOW"), "unknown_action", "action 'ALLOW'"),
+    (OK_LINE.replace(" OK", " PARTIAL"), "unknown_log_status", "log-status 'PARTIAL'"),
+    (OK_LINE.replace(" 1715000000 ", " - "), "missing_value", "start is '-'"),
+]
+# Every hand-written file: its name, header and data lines (line 1 is the header).
+FILES: dict[str, tuple[str, list[str]]] = {
+    "valid": (V2, [OK_LINE]),
+    "custom": (CUSTOM, [CUSTOM_LINE]),
+    "odd-field-name": (f"{V2} {ODD_FIELD}", [f"{OK_LINE} v"]),
+    "nodata": (V2, [NODATA, SKIPDATA]),
+    "blank": (V2, [OK_LINE, "", "   ", OK_LINE]),
+    "no-log-status": (V2.replace(" log-status", ""), [OK_LINE.rsplit(" ", 1)[0]] * 3),
+    **{f"bad-{index}": (V2, [OK_LINE, line]) for index, (line, _, _) in enumerate(BAD_LINES)},
+}
+DAY = "AWSLogs/1/vpcflowlogs/r/2024/05/06"
 CONTEXT = JobContext(
     raw_uri="r", warehouse_uri="w", quarantine_uri="q", state_uri="s", batch_id="b1"
 )
 
 
-def _parse(
-    spark, header: str, *lines: str, source: str = "AWSLogs/1/vpcflowlogs/r/2024/05/06/f.log"
-):
-    rows = [(source, 1, header)] + [(source, i + 2, line) for i, line in enumerate(lines)]
+@pytest.fixture(scope="module")
+def parsed(spark) -> dict[str, tuple[list, list]]:
+    """Staged and quarantined rows of each file in FILES, all checked in one run."""
+    rows = [
+        (f"{DAY}/{name}.log", number, line)
+        for name, (header, lines) in FILES.items()
+        for number, line in enumerate([header, *lines], start=1)
+    ]
     frame = spark.createDataFrame(rows, "source_file string, line_number bigint, raw_line string")
-    output = check_lines(split_fields(frame, parse_header(header)), CONTEXT)
+    by_header: dict[str, list[str]] = {}
+    for name, (header, _) in FILES.items():
+        by_header.setdefault(header, []).append(f"{DAY}/{name}.log")
+    groups = [
+        split_fields(frame.where(F.col("source_file").isin(files)), parse_header(header))
+        for header, files in by_header.items()
+    ]
+    output = check_lines(reduce(DataFrame.union, groups), CONTEXT)
     staged, quarantined = output.staged.collect(), output.quarantined.collect()
     assert output.lines_read() == len(staged) + len(quarantined)
-    return staged, quarantined
+    return {
+        name: (
+            [row for row in staged if row.source_file == f"{DAY}/{name}.log"],
+            [row for row in quarantined if row.source_file == f"{DAY}/{name}.log"],
+        )
+        for name in FILES
+    }
 
 
-def test_valid_line_is_typed_and_dated_by_start_utc(spark) -> None:
-    staged, quarantined = _parse(spark, V2, OK_LINE)
+def test_valid_line_is_typed_and_dated_by_start_utc(parsed) -> None:
+    staged, quarantined = parsed["valid"]
     assert quarantined == []
     (row,) = staged
     assert (row.srcaddr, row.dstport, row.bytes, row.action) == ("10.0.0.1", 49152, 840, "ACCEPT")
@@ -49,12 +102,8 @@ def test_valid_line_is_typed_and_dated_by_start_utc(spark) -> None:
     assert (row.line_number, row.ingest_batch_id) == (2, "b1")
 
 
-def test_custom_format_is_parsed_by_header_not_position(spark) -> None:
-    header = "log-status action end start bytes packets protocol dstport srcport dstaddr srcaddr interface-id account-id version vpc-id future-field"
-    line = (
-        "OK REJECT 1715000060 1715000000 840 10 17 53 5353 10.0.0.2 10.0.0.1 eni-1 123 5 vpc-9 x1"
-    )
-    staged, quarantined = _parse(spark, header, line)
+def test_custom_format_is_parsed_by_header_not_position(parsed) -> None:
+    staged, quarantined = parsed["custom"]
     assert quarantined == []
     (row,) = staged
     assert (row.srcaddr, row.dstport, row.protocol, row.version) == ("10.0.0.1", 53, 17, 5)
@@ -62,29 +111,23 @@ def test_custom_format_is_parsed_by_header_not_position(spark) -> None:
     assert row.extra_fields == {"future-field": "x1"}
 
 
-def test_nodata_and_skipdata_are_staged_with_null_addresses(spark) -> None:
-    nodata = "2 123456789010 eni-1 - - - - - - - 1431280876 1431280934 - NODATA"
-    skipdata = "2 123456789010 eni-1 - - - - - - - 1431280876 1431280934 - SKIPDATA"
-    staged, quarantined = _parse(spark, V2, nodata, skipdata)
+def test_unknown_fields_keep_their_names_whatever_characters_they_hold(parsed) -> None:
+    staged, quarantined = parsed["odd-field-name"]
+    assert quarantined == []
+    (row,) = staged
+    assert row.extra_fields == {ODD_FIELD: "v"}
+
+
+def test_nodata_and_skipdata_are_staged_with_null_addresses(parsed) -> None:
+    staged, quarantined = parsed["nodata"]
     assert quarantined == []
     assert {row.log_status for row in staged} == {"NODATA", "SKIPDATA"}
     assert all(row.srcaddr is None and row.action is None for row in staged)
 
 
-@pytest.mark.parametrize(
-    ("line", "reason", "detail"),
-    [
-        (OK_LINE.rsplit(" ", 1)[0], "wrong_field_count", "expected 14 fields, found 13"),
-        (OK_LINE.replace(" 840 ", " 8x0 "), "not_an_integer", "bytes is '8x0'"),
-        (OK_LINE.replace(" 840 ", " 1.5 "), "not_an_integer", "bytes is '1.5'"),
-        (OK_LINE.replace("1715000060", "1714999999"), "end_before_start", "is before start"),
-        (OK_LINE.replace("ACCEPT", "ALLOW"), "unknown_action", "action 'ALLOW'"),
-        (OK_LINE.replace(" OK", " PARTIAL"), "unknown_log_status", "log-status 'PARTIAL'"),
-        (OK_LINE.replace(" 1715000000 ", " - "), "missing_value", "start is '-'"),
-    ],
-)
-def test_every_bad_line_is_quarantined_with_its_reason(spark, line, reason, detail) -> None:
-    staged, quarantined = _parse(spark, V2, OK_LINE, line)
+@pytest.mark.parametrize(("line", "reason", "detail"), BAD_LINES)
+def test_every_bad_line_is_quarantined_with_its_reason(parsed, line, reason, detail) -> None:
+    staged, quarantined = parsed[f"bad-{BAD_LINES.index((line, reason, detail))}"]
     assert len(staged) == 1
     (row,) = quarantined
     assert (row.reason, row.raw_line, row.line_number) == (reason, line, 3)
@@ -92,17 +135,15 @@ def test_every_bad_line_is_quarantined_with_its_reason(spark, line, reason, deta
     assert row.dt == date(2024, 5, 6)
 
 
-def test_header_without_a_required_field_quarantines_the_whole_file(spark) -> None:
-    header = V2.replace(" log-status", "")
-    lines = [OK_LINE.rsplit(" ", 1)[0]] * 3
-    staged, quarantined = _parse(spark, header, *lines)
+def test_header_without_a_required_field_quarantines_the_whole_file(parsed) -> None:
+    staged, quarantined = parsed["no-log-status"]
     assert staged == []
     assert [row.reason for row in quarantined] == ["missing_required_fields"] * 3
     assert {row.detail for row in quarantined} == {"header lacks log-status"}
 
 
-def test_blank_lines_and_the_header_are_not_data(spark) -> None:
-    staged, quarantined = _parse(spark, V2, OK_LINE, "", "   ", OK_LINE)
+def test_blank_lines_and_the_header_are_not_data(parsed) -> None:
+    staged, quarantined = parsed["blank"]
     assert len(staged) == 2
     assert quarantined == []
 
