@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,13 +106,19 @@ def run_workflow(
                 f"{step.rows_quarantined} quarantined"
             )
     locations = {table: Path(context.table_uri(table)) for table in project.job_graph.tables}
-    for table, location in locations.items():
-        if any(location.rglob("*.parquet")):
-            report.contract_problems.extend(
-                check_table(spark, project.contracts[table], str(location))
-            )
+    written = {table: loc for table, loc in locations.items() if any(loc.rglob("*.parquet"))}
     tests = load_data_tests(project.root / DEFAULT_DATA_TESTS_DIR)
-    report.data_tests = run_on_duckdb(tests, locations)
+    # The checks only read the tables: the Spark ones (small jobs, mostly planning and
+    # scheduling) and the DuckDB data tests run side by side.
+    with ThreadPoolExecutor(max_workers=len(written) + 1) as pool:
+        data_tests = pool.submit(run_on_duckdb, tests, locations)
+        contract_checks = [
+            pool.submit(check_table, spark, project.contracts[table], str(location))
+            for table, location in written.items()
+        ]
+        for problems in contract_checks:
+            report.contract_problems.extend(problems.result())
+        report.data_tests = data_tests.result()
     return report
 
 
