@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -82,10 +83,13 @@ def _write_jit_directives() -> None:
         partial.replace(_JIT_DIRECTIVES_FILE)
 
 
-def build_local_session(app_name: str = "vpcflow-local") -> SparkSession:
+def build_local_session(
+    app_name: str = "vpcflow-local", settings: Mapping[str, str] | None = None
+) -> SparkSession:
+    """The local session; ``settings`` override LOCAL_SETTINGS (the tests' smaller heap)."""
     _write_jit_directives()
     builder = SparkSession.builder.master("local[2]").appName(app_name)
-    for key, value in {**LOCAL_SETTINGS, **GLUE_LIKE_SETTINGS}.items():
+    for key, value in {**LOCAL_SETTINGS, **(settings or {}), **GLUE_LIKE_SETTINGS}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
