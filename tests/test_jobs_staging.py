@@ -1,27 +1,22 @@
 """The staging parse on small, hand-written lines: header-driven, every quarantine reason.
 
-The hand-written files are parsed together, one file a case, in a single run of the checks
-(as the job parses every header group of a batch together): a run costs about a second of
-Spark planning and scheduling whatever its size, and there are a dozen cases.
+The hand-written files are staged together, one file a case, in a single run (as the job
+stages every header group of a batch together): a run costs about a second of Spark planning
+and scheduling whatever its size, and there are a dozen cases.
 """
 
 from __future__ import annotations
 
 import gzip
 from datetime import date
-from functools import reduce
 
 import pytest
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from vpcflow_jobs.context import JobContext
 from vpcflow_jobs.staging import (
-    check_lines,
     files_by_header,
     parse_header,
     read_raw_lines,
-    split_fields,
     stage_files,
 )
 from vpcflow_jobs.storage import LocalStorage
@@ -66,28 +61,20 @@ CONTEXT = JobContext(
 
 
 @pytest.fixture(scope="module")
-def parsed(spark) -> dict[str, tuple[list, list]]:
-    """Staged and quarantined rows of each file in FILES, all checked in one run."""
-    rows = [
-        (f"{DAY}/{name}.log", number, line)
-        for name, (header, lines) in FILES.items()
-        for number, line in enumerate([header, *lines], start=1)
-    ]
-    frame = spark.createDataFrame(rows, "source_file string, line_number bigint, raw_line string")
-    by_header: dict[str, list[str]] = {}
-    for name, (header, _) in FILES.items():
-        by_header.setdefault(header, []).append(f"{DAY}/{name}.log")
-    groups = [
-        split_fields(frame.where(F.col("source_file").isin(files)), parse_header(header))
-        for header, files in by_header.items()
-    ]
-    output = check_lines(reduce(DataFrame.union, groups), CONTEXT)
+def parsed(spark, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[list, list]]:
+    """Staged and quarantined rows of each file in FILES, all staged in one run."""
+    day = tmp_path_factory.mktemp("raw") / DAY
+    day.mkdir(parents=True)
+    for name, (header, lines) in FILES.items():
+        (day / f"{name}.log").write_text("\n".join([header, *lines]) + "\n")
+    storage = LocalStorage()
+    output = stage_files(spark, files_by_header(storage, storage.list_files(str(day))), CONTEXT)
     staged, quarantined = output.staged.collect(), output.quarantined.collect()
     assert output.lines_read() == len(staged) + len(quarantined)
     return {
         name: (
-            [row for row in staged if row.source_file == f"{DAY}/{name}.log"],
-            [row for row in quarantined if row.source_file == f"{DAY}/{name}.log"],
+            [row for row in staged if row.source_file.endswith(f"/{DAY}/{name}.log")],
+            [row for row in quarantined if row.source_file.endswith(f"/{DAY}/{name}.log")],
         )
         for name in FILES
     }

@@ -81,9 +81,7 @@ def test_new_files_are_processed_alone_and_mart_partitions_recomputed(
 def test_a_contract_mismatch_fails_naming_the_column(spark, project, tmp_path) -> None:
     from dataops.contract_check import check_table
 
-    frame = spark.createDataFrame(
-        [("1.2.3.4", "x")], "source_ip_address string, destination_port string"
-    )
+    frame = spark.sql("SELECT '1.2.3.4' AS source_ip_address, 'x' AS destination_port")
     frame.write.parquet(str(tmp_path / "mart"))
     problems = check_table(spark, project.contracts["data_app_conn_stats"], str(tmp_path / "mart"))
     assert "data_app_conn_stats.destination_port: type string, contract says int" in problems
@@ -94,10 +92,10 @@ def test_a_null_in_a_non_nullable_column_fails(spark, project, tmp_path) -> None
     from dataops.contract_check import check_table
 
     contract = project.contracts["quarantine_vpcflowlogs"]
-    frame = spark.createDataFrame(
-        [("f", 2, None, "wrong_field_count", "d", None, "b", None)],
-        "source_file string, line_number bigint, raw_line string, reason string, detail string, "
-        "ingested_at timestamp, ingest_batch_id string, dt date",
+    frame = spark.sql(
+        "SELECT 'f' AS source_file, 2L AS line_number, CAST(NULL AS STRING) AS raw_line, "
+        "'wrong_field_count' AS reason, 'd' AS detail, CAST(NULL AS TIMESTAMP) AS ingested_at, "
+        "'b' AS ingest_batch_id, CAST(NULL AS DATE) AS dt"
     )
     frame.write.parquet(str(tmp_path / "q"))
     problems = check_table(spark, contract, str(tmp_path / "q"))
