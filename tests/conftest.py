@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import aws_cdk as cdk
 import pytest
 
 from dataops.project import PROJECT_ROOT, Project, load_project
-from stacks.app_builder import BuiltApp, build_app
+
+if TYPE_CHECKING:
+    from stacks.app_builder import BuiltApp
 
 
 @pytest.fixture(scope="session")
@@ -22,15 +24,24 @@ def project() -> Project:
     return load_project(PROJECT_ROOT)
 
 
-@pytest.fixture(scope="session")
-def built_app(project: Project, tmp_path_factory: pytest.TempPathFactory) -> BuiltApp:
-    """The whole app synthesized once per worker, with cdk.json's context (feature flags) as
-    ``cdk synth`` has it; tests read templates from it."""
-    outdir = tmp_path_factory.mktemp("cdk.out")
+def synthesized(project: Project, outdir: Path) -> BuiltApp:
+    """The whole app built from ``project`` and synthesized with cdk.json's context (feature
+    flags), as ``cdk synth`` has it. CDK is imported here, not by the module, so the Spark
+    worker never starts a jsii runtime."""
+    import aws_cdk as cdk
+
+    from stacks.app_builder import build_app
+
     context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
     built = build_app(cdk.App(outdir=str(outdir), context=context), project)
     built.app.synth()
     return built
+
+
+@pytest.fixture(scope="session")
+def built_app(project: Project, tmp_path_factory: pytest.TempPathFactory) -> BuiltApp:
+    """The whole app, synthesized once per worker; tests read templates from it."""
+    return synthesized(project, tmp_path_factory.mktemp("cdk.out"))
 
 
 GITHUB_CONNECTION_ARN = (
@@ -54,11 +65,7 @@ def github_built_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltApp:
         "connection_arn": GITHUB_CONNECTION_ARN,
     }
     (work / "environments.yaml").write_text(yaml.safe_dump(config))
-    project = load_project(PROJECT_ROOT, work / "environments.yaml")
-    context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
-    built = build_app(cdk.App(outdir=str(work / "cdk.out"), context=context), project)
-    built.app.synth()
-    return built
+    return synthesized(load_project(PROJECT_ROOT, work / "environments.yaml"), work / "cdk.out")
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
@@ -84,6 +85,8 @@ def test_a_bad_config_fails_the_synth_with_one_line(tmp_path):
         **os.environ,
         "CDK_CONTEXT_JSON": json.dumps({**_cdk_context(), "config": str(bad)}),
         "CDK_OUTDIR": str(tmp_path / "cdk.out"),
+        # The venv's Node (22), as make puts it first: an older one prints a banner on stderr.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
     }
     result = subprocess.run(
         [sys.executable, "app.py"],
