@@ -2,15 +2,13 @@
 
 import sys
 
-import aws_cdk as cdk
-
 from dataops.declarations import DeclarationError
 from dataops.project import load_project
-from stacks.app_builder import build_app
+from stacks.app_builder import build_app, new_app
 
 
 def main() -> None:
-    app = cdk.App()
+    app = new_app()
     try:
         project = load_project(config_path=app.node.try_get_context("config"))
         build_app(app, project)

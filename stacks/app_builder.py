@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 
@@ -12,6 +13,14 @@ from stacks.delivery_pipeline_stack import DeliveryPipelineStack, DeliveryPipeli
 from stacks.environment_stage import EnvironmentStage
 from stacks.pull_request_checks_stack import PullRequestChecksStack
 from stacks.sandbox import add_sandbox_stage
+
+
+def new_app(outdir: str | None = None, context: dict[str, Any] | None = None) -> cdk.App:
+    """A CDK app without CDK's built-in CloudFormation validation: the pinned cfn-lint already
+    lints every synthesized template with zero warnings allowed (``make cfn-lint``, the delivery
+    pipeline's Build stage, the tests), and the built-in copy of it took a third of every synth
+    (3.3 s of 10.4 s, half of it starting its WebAssembly engine)."""
+    return cdk.App(outdir=outdir, context=context, builtin_cloud_formation_validation=False)
 
 
 @dataclass

@@ -28,12 +28,10 @@ def synthesized(project: Project, outdir: Path) -> BuiltApp:
     """The whole app built from ``project`` and synthesized with cdk.json's context (feature
     flags), as ``cdk synth`` has it. CDK is imported here, not by the module, so the Spark
     worker never starts a jsii runtime."""
-    import aws_cdk as cdk
-
-    from stacks.app_builder import build_app
+    from stacks.app_builder import build_app, new_app
 
     context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
-    built = build_app(cdk.App(outdir=str(outdir), context=context), project)
+    built = build_app(new_app(outdir=str(outdir), context=context), project)
     built.app.synth()
     return built
 

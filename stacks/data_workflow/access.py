@@ -108,10 +108,10 @@ def attach(role: iam.IRole, statements: Iterable[iam.PolicyStatement], scope_rea
     findings: dict[str, str] = {}
     for statement in statements:
         role.add_to_principal_policy(statement)
-        for resource in statement.resources:
+        # A pattern's ``*`` is literal text around the tokens, so only those need resolving.
+        for resource in (resource for resource in statement.resources if "*" in resource):
             rendered = rendered_resource(stack, stack.resolve(resource))
-            if "*" in rendered:
-                findings[f"AwsSolutions-IAM5[Resource::{rendered}]"] = scope_reason
+            findings[f"AwsSolutions-IAM5[Resource::{rendered}]"] = scope_reason
     acknowledge(role, findings)
 
 

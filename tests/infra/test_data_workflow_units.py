@@ -19,7 +19,7 @@ from aws_cdk.assertions import Template
 from dataops.contracts import Contract
 from dataops.declarations import DeclarationError
 from dataops.project import PROJECT_ROOT
-from stacks.app_builder import BuiltApp, build_app
+from stacks.app_builder import BuiltApp, build_app, new_app
 from stacks.data_workflow.catalog import projection_parameters
 from stacks.data_workflow.job_library import build_library_zip, library_zip_bytes
 from stacks.sandbox import SANDBOX_CONTEXT_KEY, add_sandbox_stage
@@ -105,7 +105,7 @@ def test_a_bad_config_fails_the_synth_with_one_line(tmp_path):
 
 @pytest.fixture(scope="module")
 def sandbox_app(project, tmp_path_factory) -> BuiltApp:
-    app = cdk.App(
+    app = new_app(
         outdir=str(tmp_path_factory.mktemp("sandbox")),
         context={**_cdk_context(), SANDBOX_CONTEXT_KEY: "dev"},
     )
