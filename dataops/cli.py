@@ -44,6 +44,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "run the whole data workflow locally on raw files; check contracts and data tests",
     ),
     CommandSpec(
+        "spark-class-archive",
+        "dataops.spark_class_archive",
+        "build the local Spark driver's class-data sharing archive (make setup runs it)",
+    ),
+    CommandSpec(
         "lint-data-tests",
         "dataops.data_tests",
         "parse every SQL data test (Trino dialect) and its local transpilation",

@@ -159,9 +159,10 @@ def main(args: argparse.Namespace) -> int:
         return 2
     project = load_project(args.root)
     batch_id = args.batch_id or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S%f")
+    from dataops.spark_class_archive import jvm_options
     from vpcflow_jobs.session import build_local_session
 
-    spark = build_local_session()
+    spark = build_local_session(jvm_options=jvm_options())
     try:
         report = run_workflow(spark, project, args.raw, args.warehouse, batch_id)
     finally:

@@ -38,6 +38,8 @@ _JIT_DIRECTIVES_FILE = Path(tempfile.gettempdir()) / (
     "vpcflow-jit-" + hashlib.sha256(JIT_DIRECTIVES.encode()).hexdigest()[:12] + ".json"
 )
 
+_DRIVER_JVM_OPTIONS = "spark.driver.extraJavaOptions"
+
 LOCAL_SETTINGS: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
@@ -50,7 +52,7 @@ LOCAL_SETTINGS: dict[str, str] = {
     # Compile Spark's large generated methods too, which HotSpot would otherwise leave
     # interpreted (over 8000 bytes: the quarantine checks, wide headers); C2 only where
     # JIT_DIRECTIVES allows it. The JVM's own messages (one about the directives) go to stderr.
-    "spark.driver.extraJavaOptions": (
+    _DRIVER_JVM_OPTIONS: (
         "-XX:+UseParallelGC -XX:-DontCompileHugeMethods -XX:+UnlockDiagnosticVMOptions "
         f"-XX:CompilerDirectivesFile={_JIT_DIRECTIVES_FILE} -XX:+DisplayVMOutputToStderr "
         "-Duser.timezone=UTC"
@@ -84,12 +86,18 @@ def _write_jit_directives() -> None:
 
 
 def build_local_session(
-    app_name: str = "vpcflow-local", settings: Mapping[str, str] | None = None
+    app_name: str = "vpcflow-local",
+    settings: Mapping[str, str] | None = None,
+    jvm_options: str = "",
 ) -> SparkSession:
-    """The local session; ``settings`` override LOCAL_SETTINGS (the tests' smaller heap)."""
+    """The local session; ``settings`` override LOCAL_SETTINGS (the tests' smaller heap) and
+    ``jvm_options`` are added to the driver's (the local tools' class-data sharing archive)."""
     _write_jit_directives()
+    merged = {**LOCAL_SETTINGS, **(settings or {}), **GLUE_LIKE_SETTINGS}
+    if jvm_options:
+        merged[_DRIVER_JVM_OPTIONS] = f"{merged[_DRIVER_JVM_OPTIONS]} {jvm_options}"
     builder = SparkSession.builder.master("local[2]").appName(app_name)
-    for key, value in {**LOCAL_SETTINGS, **(settings or {}), **GLUE_LIKE_SETTINGS}.items():
+    for key, value in merged.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")

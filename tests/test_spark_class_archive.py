@@ -1,0 +1,84 @@
+"""The local Spark driver's class-data sharing archive: used only when whole, keyed by the Java
+and pyspark it was built for, off on request, and mapped by the tests' own session."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from dataops import spark_class_archive
+from dataops.spark_class_archive import SWITCH, ClassArchive, current_archive, jvm_options
+
+
+def _no_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    spark_class_archive.add_arguments(parser)
+    return parser.parse_args([])
+
+
+def _written(directory: Path, size: int, recorded: int) -> ClassArchive:
+    archive = ClassArchive(directory / "driver-0123456789abcdef.jsa")
+    archive.path.write_bytes(b"\0" * size)
+    archive.record.write_text(json.dumps({"bytes": recorded}), encoding="utf-8")
+    return archive
+
+
+def test_an_archive_of_the_recorded_size_is_mapped(tmp_path):
+    archive = _written(tmp_path, size=64, recorded=64)
+    assert archive.usable()
+    assert archive.jvm_options().startswith(f"-XX:SharedArchiveFile={archive.path} ")
+
+
+def test_a_cut_short_archive_is_never_mapped(tmp_path):
+    """A JVM aborts on a truncated archive instead of starting without it."""
+    archive = _written(tmp_path, size=32, recorded=64)
+    assert not archive.usable()
+    assert archive.jvm_options() == ""
+
+
+def test_a_missing_archive_or_record_means_no_option(tmp_path):
+    archive = ClassArchive(tmp_path / "driver-0123456789abcdef.jsa")
+    assert archive.jvm_options() == ""
+    archive.path.write_bytes(b"\0" * 8)
+    assert archive.jvm_options() == ""
+
+
+def test_the_archive_name_follows_the_pyspark_version(tmp_path, monkeypatch):
+    import pyspark
+
+    first = current_archive(tmp_path)
+    monkeypatch.setattr(pyspark, "__version__", "0.0.0-other")
+    second = current_archive(tmp_path)
+    assert first is not None
+    assert second is not None
+    assert first.path != second.path
+    assert first.path.parent == second.path.parent == tmp_path
+
+
+def test_without_java_there_is_no_archive(tmp_path, monkeypatch):
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert current_archive(tmp_path) is None
+    assert jvm_options(tmp_path) == ""
+
+
+def test_switched_off_it_is_neither_used_nor_built(tmp_path, monkeypatch, capsys):
+    _written(tmp_path, size=8, recorded=8)
+    monkeypatch.setenv(SWITCH, "off")
+    assert current_archive(tmp_path) is None
+    assert spark_class_archive.main(_no_arguments()) == 0
+    assert "off" in capsys.readouterr().out
+
+
+@pytest.mark.xdist_group("spark")
+def test_the_tests_session_maps_the_archive_setup_built(spark):
+    """``make unit`` builds the archive first; the shared session's driver maps it."""
+    archive = current_archive()
+    if archive is None:
+        pytest.skip(f"{SWITCH}=off")
+    assert archive.usable(), "no Spark class archive: run `make spark-class-archive`"
+    runtime = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
+    assert f"-XX:SharedArchiveFile={archive.path}" in list(runtime.getInputArguments())
