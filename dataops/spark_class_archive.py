@@ -46,6 +46,11 @@ class ClassArchive:
     def record(self) -> Path:
         return self.path.with_suffix(".json")
 
+    @property
+    def unsupported_marker(self) -> Path:
+        """Written when this JVM could not write an archive, so that nobody waits for one."""
+        return self.path.with_suffix(".unsupported")
+
     def usable(self) -> bool:
         """Present, and as long as when it was written (never a cut-short file)."""
         try:
@@ -126,6 +131,7 @@ def build(archive: ClassArchive, workload: Callable[[Any], None] = _run_training
         SparkContext._gateway = SparkContext._jvm = None
     if exit_code != 0 or not partial.is_file():
         partial.unlink(missing_ok=True)
+        archive.unsupported_marker.write_text(f"driver JVM exit code {exit_code}\n")
         return False
     archive.record.write_text(json.dumps({"bytes": partial.stat().st_size}), encoding="utf-8")
     partial.replace(archive.path)
@@ -142,18 +148,21 @@ def main(args: argparse.Namespace) -> int:
     if switched_off():
         print(f"spark class archive: off ({SWITCH}=off)")
         return EXIT_OK
-    archive = current_archive()
+    archive = current_archive(ARCHIVE_DIR)
     if archive is None:
         print("error: java: not found; fix: install Java 17 (make setup says how)")
         return EXIT_CHECK_FAILED
     if archive.usable() and not args.rebuild:
         print(f"spark class archive: {archive.path} (up to date)")
         return EXIT_OK
+    if archive.unsupported_marker.is_file() and not args.rebuild:
+        print("spark class archive: this JVM cannot write one; Spark runs without")
+        return EXIT_OK
     for stale in archive.path.parent.glob("driver-*"):
         stale.unlink()
     if not build(archive):
         print("spark class archive: not built (this JVM could not write one); Spark runs without")
-        return EXIT_CHECK_FAILED
+        return EXIT_OK
     size_mib = archive.path.stat().st_size / 2**20
     print(f"spark class archive: {archive.path} ({size_mib:.0f} MiB)")
     return EXIT_OK

@@ -19,28 +19,31 @@ def _no_arguments() -> argparse.Namespace:
     return parser.parse_args([])
 
 
-def _written(directory: Path, size: int, recorded: int) -> ClassArchive:
-    archive = ClassArchive(directory / "driver-0123456789abcdef.jsa")
+def _archive_in(directory: Path) -> ClassArchive:
+    return ClassArchive(directory / "driver-0123456789abcdef.jsa")
+
+
+def _written(archive: ClassArchive, size: int, recorded: int) -> ClassArchive:
     archive.path.write_bytes(b"\0" * size)
     archive.record.write_text(json.dumps({"bytes": recorded}), encoding="utf-8")
     return archive
 
 
 def test_an_archive_of_the_recorded_size_is_mapped(tmp_path):
-    archive = _written(tmp_path, size=64, recorded=64)
+    archive = _written(_archive_in(tmp_path), size=64, recorded=64)
     assert archive.usable()
     assert archive.jvm_options().startswith(f"-XX:SharedArchiveFile={archive.path} ")
 
 
 def test_a_cut_short_archive_is_never_mapped(tmp_path):
     """A JVM aborts on a truncated archive instead of starting without it."""
-    archive = _written(tmp_path, size=32, recorded=64)
+    archive = _written(_archive_in(tmp_path), size=32, recorded=64)
     assert not archive.usable()
     assert archive.jvm_options() == ""
 
 
 def test_a_missing_archive_or_record_means_no_option(tmp_path):
-    archive = ClassArchive(tmp_path / "driver-0123456789abcdef.jsa")
+    archive = _archive_in(tmp_path)
     assert archive.jvm_options() == ""
     archive.path.write_bytes(b"\0" * 8)
     assert archive.jvm_options() == ""
@@ -66,11 +69,30 @@ def test_without_java_there_is_no_archive(tmp_path, monkeypatch):
 
 
 def test_switched_off_it_is_neither_used_nor_built(tmp_path, monkeypatch, capsys):
-    _written(tmp_path, size=8, recorded=8)
+    _written(_archive_in(tmp_path), size=8, recorded=8)
     monkeypatch.setenv(SWITCH, "off")
     assert current_archive(tmp_path) is None
     assert spark_class_archive.main(_no_arguments()) == 0
     assert "off" in capsys.readouterr().out
+
+
+def test_an_archive_is_built_once(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(spark_class_archive, "ARCHIVE_DIR", tmp_path)
+    archive = current_archive(tmp_path)
+    assert archive is not None
+    _written(archive, size=8, recorded=8)
+    assert spark_class_archive.main(_no_arguments()) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_a_jvm_that_cannot_write_one_is_not_asked_again(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(spark_class_archive, "ARCHIVE_DIR", tmp_path)
+    archive = current_archive(tmp_path)
+    assert archive is not None
+    archive.unsupported_marker.write_text("driver JVM exit code 1\n")
+    assert spark_class_archive.main(_no_arguments()) == 0
+    assert "cannot write one" in capsys.readouterr().out
+    assert not archive.path.exists()
 
 
 @pytest.mark.xdist_group("spark")
@@ -79,6 +101,8 @@ def test_the_tests_session_maps_the_archive_setup_built(spark):
     archive = current_archive()
     if archive is None:
         pytest.skip(f"{SWITCH}=off")
+    if archive.unsupported_marker.is_file():
+        pytest.skip(f"this JVM could not write an archive: {archive.unsupported_marker}")
     assert archive.usable(), "no Spark class archive: run `make spark-class-archive`"
     runtime = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
     assert f"-XX:SharedArchiveFile={archive.path}" in list(runtime.getInputArguments())
