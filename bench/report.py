@@ -28,7 +28,7 @@ def render(machine: str, command: str, outcomes: list[Outcome], analysis: str) -
         f"Machine: {machine}.\n\n"
         f"Command: `{command}` (written by the command; wall time and peak memory of each "
         "command's whole process tree, one run each).\n\n"
-        f"{HEADER}{table}\n{notes}"
+        f"{HEADER}{table}\n{notes}\n"
         f"{analysis}"
         f"{details}"
     )
