@@ -76,23 +76,26 @@ def test_switched_off_it_is_neither_used_nor_built(tmp_path, monkeypatch, capsys
     assert "off" in capsys.readouterr().out
 
 
-def test_an_archive_is_built_once(tmp_path, monkeypatch, capsys):
+@pytest.fixture
+def archive_here(tmp_path, monkeypatch) -> ClassArchive:
+    """The archive ``python -m dataops spark-class-archive`` would build, kept under tmp_path."""
     monkeypatch.setattr(spark_class_archive, "ARCHIVE_DIR", tmp_path)
     archive = current_archive(tmp_path)
     assert archive is not None
-    _written(archive, size=8, recorded=8)
+    return archive
+
+
+def test_an_archive_is_built_once(archive_here, capsys):
+    _written(archive_here, size=8, recorded=8)
     assert spark_class_archive.main(_no_arguments()) == 0
     assert "up to date" in capsys.readouterr().out
 
 
-def test_a_jvm_that_cannot_write_one_is_not_asked_again(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(spark_class_archive, "ARCHIVE_DIR", tmp_path)
-    archive = current_archive(tmp_path)
-    assert archive is not None
-    archive.unsupported_marker.write_text("driver JVM exit code 1\n")
+def test_a_jvm_that_cannot_write_one_is_not_asked_again(archive_here, capsys):
+    archive_here.unsupported_marker.write_text("driver JVM exit code 1\n")
     assert spark_class_archive.main(_no_arguments()) == 0
     assert "cannot write one" in capsys.readouterr().out
-    assert not archive.path.exists()
+    assert not archive_here.path.exists()
 
 
 @pytest.mark.xdist_group("spark")
