@@ -8,10 +8,9 @@ PYTEST_WORKERS ?= 2
 SAMPLE_RECORDS ?= 100000
 LOCAL := .local
 
-.PHONY: help setup spark-class-archive lint format unit test pull-request-check contract-gate synth cfn-lint \
-        demo bootstrap \
-        deploy-pipeline sandbox \
-        diagrams integration-test alarm-watch bench clean
+.PHONY: help setup spark-class-archive lint format unit test pull-request-check contract-gate \
+        synth cfn-lint demo bootstrap deploy-pipeline sandbox diagrams integration-test \
+        alarm-watch bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'

@@ -46,7 +46,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "spark-class-archive",
         "dataops.spark_class_archive",
-        "build the local Spark driver's class-data sharing archive (make setup runs it)",
+        "build the local Spark driver's class-data sharing archive (make unit and demo run it)",
     ),
     CommandSpec(
         "lint-data-tests",

@@ -2,9 +2,9 @@
 
 A cold local SparkSession spends seconds loading and verifying the JDK, Spark and Parquet
 classes it needs before its first job runs; mapped from one archive, the same classes cost
-about 3 s less on every run-local and every test session. ``make setup`` builds the archive
-once, from a run of the whole data workflow on sample data, so it holds the classes the jobs
-and checks really load.
+about 3 s less on every run-local and every test session. ``make spark-class-archive`` (which
+``make unit``, ``demo`` and ``bench`` run first) builds it once, from a run of the whole data
+workflow on sample data, so it holds the classes the jobs and checks really load.
 
 A JVM aborts when the archive it maps is cut short, and it writes the archive only as it
 exits, so the archive is written to a temporary name, kept only once that JVM has exited
@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,9 +105,9 @@ def _run_training_workflow(spark: Any) -> None:
         run_workflow(spark, load_project(), raw, warehouse, "class-archive", quiet=True)
 
 
-def build(archive: ClassArchive, workload: Callable[[Any], None] = _run_training_workflow) -> bool:
-    """Run ``workload`` in a fresh driver JVM that writes its loaded classes as it exits; keep
-    the archive only if that JVM exited cleanly. True when ``archive`` is usable afterwards."""
+def build(archive: ClassArchive) -> bool:
+    """Run the training workflow in a fresh driver JVM that writes its loaded classes as it
+    exits; keep the archive only if that JVM exited cleanly. True when it is usable after."""
     from pyspark import SparkContext
 
     from vpcflow_jobs.session import build_local_session
@@ -122,7 +121,7 @@ def build(archive: ClassArchive, workload: Callable[[Any], None] = _run_training
     )
     gateway = SparkContext._gateway
     try:
-        workload(spark)
+        _run_training_workflow(spark)
     finally:
         spark.stop()
         gateway.shutdown()
