@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-
-from botocore.client import BaseClient
+from typing import TYPE_CHECKING
 
 from dataops.sample_data import EPOCH, SECONDS_PER_DAY, GeneratedDataSet, generate
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
 
 TEST_PREFIX_ROOT = "integration-tests/"
 RAW_ROOT = "AWSLogs/"

@@ -17,11 +17,11 @@ import os
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from urllib.parse import quote
 
-import boto3
-from botocore.client import BaseClient
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
 
 PULL_REQUEST_EVENT = "CodeCommit Pull Request State Change"
 BUILD_EVENT = "CodeBuild Build State Change"
@@ -41,14 +41,17 @@ SHORT_COMMIT = 7
 # 10,240 characters even if one is not.
 MAX_CONTEXT_CHARS = 500
 
-ClientFactory: TypeAlias = Callable[[str], BaseClient]
+ClientFactory: TypeAlias = Callable[[str], "BaseClient"]
 # What became of the approval: set as the build says, or left alone.
 Approval: TypeAlias = Literal["APPROVE", "REVOKE", "stale", "closed"]
 
 
 @functools.cache
 def codecommit_client(region: str) -> BaseClient:
-    """One client per region for the life of the execution environment."""
+    """One client per region for the life of the execution environment (boto3 is imported
+    here, so that the stack which reads this module's settings does not import it)."""
+    import boto3
+
     return boto3.client("codecommit", region_name=region)
 
 
