@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -63,6 +64,21 @@ def job_context(raw: Path, warehouse: Path, batch_id: str) -> Any:
         state_uri=str((warehouse / STATE_DIR).resolve()),
         batch_id=batch_id,
     )
+
+
+def log_text_bytes(files: list[str]) -> int:
+    """The log text in local raw files: a plain file's size, a gzip file's uncompressed size
+    as its trailer records it (that of its last member; a file written in one go has one)."""
+    total = 0
+    for name in files:
+        path = Path(name)
+        if path.suffix != ".gz":
+            total += path.stat().st_size
+            continue
+        with path.open("rb") as handle:
+            handle.seek(-4, os.SEEK_END)
+            total += int.from_bytes(handle.read(4), "little")
+    return total
 
 
 def _print(message: str, quiet: bool) -> None:
@@ -160,9 +176,17 @@ def main(args: argparse.Namespace) -> int:
     project = load_project(args.root)
     batch_id = args.batch_id or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S%f")
     from dataops.spark_class_archive import jvm_options
-    from vpcflow_jobs.session import build_local_session
+    from vpcflow_jobs.session import build_local_session, jit_options
+    from vpcflow_jobs.staging import pending_raw_files
 
-    spark = build_local_session(jvm_options=jvm_options())
+    text_bytes = log_text_bytes(pending_raw_files(job_context(args.raw, args.warehouse, batch_id)))
+    jit = jit_options(text_bytes)
+    print(
+        f"new raw files: {text_bytes / 2**20:,.1f} MiB of log text; driver JIT: "
+        f"{'C1 only (a small batch)' if jit else 'C1 and C2'}",
+        flush=True,
+    )
+    spark = build_local_session(jvm_options=f"{jvm_options()} {jit}".strip())
     try:
         report = run_workflow(spark, project, args.raw, args.warehouse, batch_id)
     finally:

@@ -73,14 +73,15 @@ def assembly_dir(built_app: BuiltApp) -> Path:
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[object]:
-    """The local session run-local uses, with a smaller heap: the tests' batches are a few
-    thousand lines, and on the pull-request box this JVM shares 3 GB with the synth worker
-    (512 MB is near Spark's minimum of 450 MB; the JVM's footprint drops by ~130 MB)."""
+    """The local session run-local uses for a small batch, with a smaller heap: the tests'
+    batches are a few thousand lines, and on the pull-request box this JVM shares 3 GB with the
+    synth worker (512 MB is near Spark's minimum of 450 MB; the footprint drops by ~130 MB)."""
     from dataops.spark_class_archive import jvm_options
-    from vpcflow_jobs.session import build_local_session
+    from vpcflow_jobs.session import SMALL_BATCH_JVM_OPTIONS, build_local_session
 
     session = build_local_session(
-        settings={"spark.driver.memory": "512m"}, jvm_options=jvm_options()
+        settings={"spark.driver.memory": "512m"},
+        jvm_options=f"{jvm_options()} {SMALL_BATCH_JVM_OPTIONS}",
     )
     yield session
     session.stop()

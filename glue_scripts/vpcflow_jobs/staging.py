@@ -289,12 +289,22 @@ def _landed(spark: SparkSession, location: str, batch_id: str) -> tuple[int, lis
     return sum(row["count"] for row in rows), sorted(str(row["dt"]) for row in rows)
 
 
+def _pending(storage: Storage, ledger: BatchLedger, context: JobContext) -> list[str]:
+    return sorted(set(storage.list_files(context.raw_uri)) - ledger.processed_files())
+
+
+def pending_raw_files(context: JobContext) -> list[str]:
+    """The raw files the next run stages: those no earlier successful run processed."""
+    ledger = BatchLedger(storage_for(context.state_uri), context.state_uri)
+    return _pending(storage_for(context.raw_uri), ledger, context)
+
+
 def run(spark: SparkSession, context: JobContext) -> JobResult:
     """Stage the raw files no earlier successful run processed."""
     apply_job_settings(spark)
     storage = storage_for(context.raw_uri)
     ledger = BatchLedger(storage_for(context.state_uri), context.state_uri)
-    new_files = sorted(set(storage.list_files(context.raw_uri)) - ledger.processed_files())
+    new_files = _pending(storage, ledger, context)
     if not new_files:
         return JobResult(job=JOB_NAME, rows_in=0, rows_out=0)
     output = stage_files(spark, files_by_header(storage, new_files), context)
