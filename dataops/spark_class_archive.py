@@ -157,8 +157,11 @@ def main(args: argparse.Namespace) -> int:
     if archive.unsupported_marker.is_file() and not args.rebuild:
         print("spark class archive: this JVM cannot write one; Spark runs without")
         return EXIT_OK
+    # Archives of another Java or pyspark go; this one's files are replaced atomically (another
+    # build of the same archive may be writing its own partial file now).
     for stale in archive.path.parent.glob("driver-*"):
-        stale.unlink()
+        if not stale.name.startswith(f"{archive.path.stem}."):
+            stale.unlink(missing_ok=True)
     if not build(archive):
         print("spark class archive: not built (this JVM could not write one); Spark runs without")
         return EXIT_OK

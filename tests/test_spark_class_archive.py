@@ -91,6 +91,16 @@ def test_an_archive_is_built_once(archive_here, capsys):
     assert "up to date" in capsys.readouterr().out
 
 
+def test_a_rebuild_removes_archives_of_another_java_or_pyspark(archive_here, monkeypatch):
+    other = _written(_archive_in(archive_here.path.parent), size=8, recorded=8)
+    built = []
+    monkeypatch.setattr(spark_class_archive, "build", built.append)
+    spark_class_archive.main(_no_arguments())
+    assert built == [archive_here]
+    assert not other.path.exists()
+    assert not other.record.exists()
+
+
 def test_a_jvm_that_cannot_write_one_is_not_asked_again(archive_here, capsys):
     archive_here.unsupported_marker.write_text("driver JVM exit code 1\n")
     assert spark_class_archive.main(_no_arguments()) == 0
