@@ -8,8 +8,9 @@ runner, the post-deploy checks and the pull-request checks all read them through
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +23,9 @@ from pydantic import (
 )
 
 from dataops.declarations import load_yaml, validate
+
+if TYPE_CHECKING:
+    from dataops.datasets import DataSet
 
 DEFAULT_CONFIG_PATH = Path("config/environments.yaml")
 
@@ -49,6 +53,8 @@ _CONNECTION_ARN = re.compile(
 )
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
+_VPC_ID = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
+_SOURCE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
 def _account_id(value: object) -> str:
@@ -93,10 +99,28 @@ def _schedule(value: str | None) -> str | None:
     return value
 
 
+def _vpc_id(value: str) -> str:
+    if not _VPC_ID.match(value):
+        raise ValueError(
+            f"'{value}' is not a VPC id; fix: copy it from the console, e.g. vpc-0abc..."
+        )
+    return value
+
+
+def _source_name(value: str) -> str:
+    if not _SOURCE_NAME.match(value):
+        raise ValueError(
+            f"'{value}' is not a resource name; fix: use letters, digits, '.', '_' or '-'"
+        )
+    return value
+
+
 AccountId = Annotated[str, BeforeValidator(_account_id)]
 Region = Annotated[str, AfterValidator(_region)]
 Email = Annotated[str, AfterValidator(_email)]
 Name = Annotated[str, AfterValidator(_name)]
+VpcId = Annotated[str, AfterValidator(_vpc_id)]
+SourceName = Annotated[str, AfterValidator(_source_name)]
 
 
 class _Strict(BaseModel):
@@ -169,6 +193,19 @@ class GlueSizing(_Strict):
         return self
 
 
+class DataSetSettings(_Strict):
+    """What one environment says about one data set's raw source (all optional)."""
+
+    # Accounts whose deliveries the raw bucket and its key accept (default: the environment's).
+    source_accounts: list[AccountId] = Field(default_factory=list)
+    # Names in the delivery's source ARN, e.g. CloudTrail trail names (default: any).
+    source_names: list[SourceName] = Field(default_factory=list)
+    # collector vpc_flow_logs: VPCs of the environment's account that get a flow log.
+    vpc_ids: list[VpcId] = Field(default_factory=list)
+    # Overrides the environment's raw_freshness_minutes for this data set (0: no alarm).
+    freshness_minutes: int | None = Field(default=None, ge=0, le=10080)
+
+
 class EnvironmentConfig(_Strict):
     """One deployment target of the data workflow (a stage of the delivery pipeline)."""
 
@@ -184,6 +221,23 @@ class EnvironmentConfig(_Strict):
     )
     notification_emails: list[Email] = Field(default_factory=list)
     glue: GlueSizing = Field(default_factory=GlueSizing)
+    # An alarm when no raw object arrived for this long (null: no alarm, e.g. where nothing
+    # delivers); a data set may override it.
+    raw_freshness_minutes: int | None = Field(default=None, ge=15, le=10080)
+    datasets: dict[str, DataSetSettings] = Field(default_factory=dict)
+
+    def dataset_settings(self, dataset: str) -> DataSetSettings:
+        return self.datasets.get(dataset, DataSetSettings())
+
+    def source_accounts(self, dataset: str) -> list[str]:
+        """Accounts that may deliver ``dataset``'s raw objects here."""
+        return self.dataset_settings(dataset).source_accounts or [self.account]
+
+    def freshness_minutes(self, dataset: str) -> int | None:
+        """Minutes without a new raw object before ``dataset``'s alarm fires (None: no alarm)."""
+        override = self.dataset_settings(dataset).freshness_minutes
+        minutes = self.raw_freshness_minutes if override is None else override
+        return minutes or None
 
 
 class ProjectConfig(_Strict):
@@ -220,6 +274,31 @@ class ProjectConfig(_Strict):
                 return env
         valid = ", ".join(env.name for env in self.environments)
         raise KeyError(f"unknown environment '{name}'; valid: {valid}")
+
+    def dataset_setting_errors(self, datasets: Mapping[str, DataSet], path: Path) -> list[str]:
+        """Per-environment data set settings that name no data set or do not apply to it."""
+        errors = []
+        for index, env in enumerate(self.environments):
+            for name, settings in env.datasets.items():
+                where = f"{path}: environments[{index}].datasets.{name}"
+                dataset = datasets.get(name)
+                if dataset is None:
+                    errors.append(
+                        f"{where}: no data set '{name}'; fix: use one of "
+                        f"{', '.join(sorted(datasets))}"
+                    )
+                    continue
+                if settings.vpc_ids and dataset.spec.collector != "vpc_flow_logs":
+                    errors.append(
+                        f"{where}.vpc_ids: '{name}' collects no flow logs; fix: remove vpc_ids"
+                    )
+                names_sources = dataset.spec.delivery and dataset.spec.delivery.names_sources
+                if settings.source_names and not names_sources:
+                    errors.append(
+                        f"{where}.source_names: '{name}' is not delivered by named sources; "
+                        "fix: remove source_names"
+                    )
+        return errors
 
     def emails_for(self, env: EnvironmentConfig) -> list[str]:
         """Everyone told about ``env``: the team's addresses plus the environment's own."""

@@ -22,7 +22,6 @@ from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK
 from dataops.declarations import DeclarationError
 from dataops.project import PROJECT_ROOT, load_project
 
-DEFAULT_DATA_TESTS_DIR = Path("data_tests")
 SOURCE_DIALECT = "trino"
 
 
@@ -52,13 +51,14 @@ class DataTestResult:
         return not self.error and self.offending_rows == 0
 
 
-def load_data_tests(directory: Path | str = DEFAULT_DATA_TESTS_DIR) -> list[DataTest]:
+def load_data_tests(directory: Path | str) -> list[DataTest]:
     paths = sorted(Path(directory).glob("*.sql"))
     return [DataTest(path.stem, path, path.read_text(encoding="utf-8")) for path in paths]
 
 
 def lint(tests: list[DataTest], known_tables: set[str]) -> list[str]:
-    """One line a problem: unparsable SQL, not a single SELECT, or a table without a contract."""
+    """One line a problem: unparsable SQL, not a single SELECT, or a table without a contract
+    in ``known_tables`` (its data set's tables)."""
     problems = []
     for test in tests:
         try:
@@ -74,8 +74,8 @@ def lint(tests: list[DataTest], known_tables: set[str]) -> list[str]:
         unknown = sorted(test.tables() - known_tables)
         if unknown:
             problems.append(
-                f"{test.path}: reads {', '.join(unknown)} which has no contract; "
-                "fix: use a table from contracts/"
+                f"{test.path}: reads {', '.join(unknown)} which has no contract in its data set; "
+                f"fix: use a table of contracts/{test.path.parent.name}/"
             )
     return problems
 
@@ -112,15 +112,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     project = load_project(args.root)
-    tests = load_data_tests(args.root / DEFAULT_DATA_TESTS_DIR)
-    if not tests:
-        raise DeclarationError(
-            [f"{args.root / DEFAULT_DATA_TESTS_DIR}: no data tests; fix: add <name>.sql files"]
-        )
-    problems = lint(tests, set(project.contracts))
+    problems, count = [], 0
+    for dataset in project.datasets.values():
+        tests = load_data_tests(dataset.data_tests_dir)
+        if not tests:
+            raise DeclarationError(
+                [f"{dataset.data_tests_dir}: no data tests; fix: add <name>.sql files"]
+            )
+        problems.extend(lint(tests, set(dataset.contracts)))
+        count += len(tests)
     for problem in problems:
         print(f"error: {problem}")
     if problems:
         return EXIT_CHECK_FAILED
-    print(f"data tests: {len(tests)} parsed (Trino) and transpiled (DuckDB)")
+    print(f"data tests: {count} parsed (Trino) and transpiled (DuckDB)")
     return EXIT_OK

@@ -1,14 +1,15 @@
-"""``run-local``: the whole data workflow on a laptop, with exactly the job code Glue runs.
+"""``run-local``: every data set's data workflow on a laptop, with exactly the job code Glue runs.
 
-Jobs run in the order of the declared job graph (the one the Step Functions workflow is built
-from). Afterwards every table is checked against its contract, the staging counts must add up
-(data lines read = staged + quarantined) and the SQL data tests run on DuckDB.
+Each data set's jobs run in the order of its job graph (the one its Step Functions workflow is
+built from), through the same framework entry (:func:`jobkit.runner.run_job`) and with the same
+contexts (:mod:`dataops.job_contexts`) as in Glue. Afterwards every table is checked against its
+contract and each data set's SQL data tests run on DuckDB. Exit 0: all passed; 1: a check failed
+or a raw object was quarantined whole (it needs a person's attention); 2: usage error.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,24 +20,24 @@ from typing import Any
 
 from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK
 from dataops.contract_check import check_table
-from dataops.data_tests import (
-    DEFAULT_DATA_TESTS_DIR,
-    DataTestResult,
-    load_data_tests,
-    run_on_duckdb,
-)
+from dataops.data_tests import DataTestResult, load_data_tests, run_on_duckdb
+from dataops.datasets import DataSet
+from dataops.declarations import DeclarationError
+from dataops.job_contexts import Locations, job_context
 from dataops.project import PROJECT_ROOT, Project, load_project
+from jobkit.context import ContextError, DateRange
 
 STATE_DIR = "_state"
-QUARANTINE_DIR = "quarantine"
 
 
 @dataclass(frozen=True)
 class StepReport:
+    dataset: str
     job: str
     rows_in: int
     rows_out: int
     rows_quarantined: int
+    objects_quarantined: int
     seconds: float
 
 
@@ -44,25 +45,30 @@ class StepReport:
 class RunReport:
     steps: list[StepReport] = field(default_factory=list)
     contract_problems: list[str] = field(default_factory=list)
-    count_problems: list[str] = field(default_factory=list)
     data_tests: list[DataTestResult] = field(default_factory=list)
 
     @property
+    def objects_quarantined(self) -> int:
+        return sum(step.objects_quarantined for step in self.steps)
+
+    @property
+    def checks_passed(self) -> bool:
+        return not self.contract_problems and all(result.passed for result in self.data_tests)
+
+    @property
     def passed(self) -> bool:
-        return not (self.contract_problems or self.count_problems) and all(
-            result.passed for result in self.data_tests
-        )
+        """Every check passed and no raw object needs a person's attention."""
+        return self.checks_passed and not self.objects_quarantined
 
 
-def job_context(raw: Path, warehouse: Path, batch_id: str) -> Any:
-    from vpcflow_jobs.context import JobContext
-
-    return JobContext(
-        raw_uri=str(raw.resolve()),
-        warehouse_uri=str(warehouse.resolve()),
-        quarantine_uri=str((warehouse / QUARANTINE_DIR).resolve()),
-        state_uri=str((warehouse / STATE_DIR).resolve()),
-        batch_id=batch_id,
+def local_locations(raw: Path, warehouse: Path) -> Locations:
+    """Tables at ``WAREHOUSE/<table>``, state at ``WAREHOUSE/_state/<data set>``, raw objects
+    under ``RAW/<the data set's prefix>`` (as ``file://`` URIs, the way Spark names them)."""
+    warehouse = warehouse.resolve()
+    return Locations(
+        table=lambda table: str(warehouse / table),
+        state=lambda dataset: str(warehouse / STATE_DIR / dataset),
+        raw=lambda dataset: f"file://{raw.resolve()}/{dataset.spec.raw.prefix}",
     )
 
 
@@ -71,7 +77,7 @@ def log_text_bytes(files: list[str]) -> int:
     as its trailer records it (that of its last member; a file written in one go has one)."""
     total = 0
     for name in files:
-        path = Path(name)
+        path = Path(name.removeprefix("file://"))
         if path.suffix != ".gz":
             total += path.stat().st_size
             continue
@@ -81,9 +87,79 @@ def log_text_bytes(files: list[str]) -> int:
     return total
 
 
+def pending_raw_files(project: Project, locations: Locations, batch_id: str) -> list[str]:
+    """The raw objects the next run stages, over every data set."""
+    from jobkit.raw_source import RawState, pending_objects
+    from jobkit.storage import LocalStorage
+
+    files = []
+    for dataset in project.datasets.values():
+        job = dataset.job_graph.raw_jobs[0]
+        context = job_context(dataset, job, locations, batch_id)
+        state = RawState(LocalStorage(), context)
+        files.extend(item.uri for item in pending_objects(LocalStorage(), state, context).objects)
+    return files
+
+
 def _print(message: str, quiet: bool) -> None:
     if not quiet:
         print(message, flush=True)
+
+
+def run_dataset(
+    spark: Any,
+    dataset: DataSet,
+    locations: Locations,
+    batch_id: str,
+    *,
+    replay: DateRange | None = None,
+    quiet: bool = False,
+) -> list[StepReport]:
+    """Run every job of ``dataset`` once, in job-graph order."""
+    from jobkit.runner import run_job
+
+    steps = []
+    jobs = dataset.job_graph.jobs
+    for index, job in enumerate(jobs, start=1):
+        _print(f"[{dataset.name} {index}/{len(jobs)}] {job.name}: {job.description}", quiet)
+        started = time.perf_counter()
+        result = run_job(spark, job_context(dataset, job, locations, batch_id, replay=replay))
+        step = StepReport(
+            dataset.name,
+            job.name,
+            result.rows_in,
+            result.rows_out,
+            result.rows_quarantined,
+            result.objects_quarantined,
+            time.perf_counter() - started,
+        )
+        steps.append(step)
+        _print(
+            f"      {step.rows_in:,} in, {step.rows_out:,} out, {step.rows_quarantined:,} "
+            f"quarantined, {step.objects_quarantined:,} objects quarantined ({step.seconds:.1f} s)",
+            quiet,
+        )
+    return steps
+
+
+def check_tables(spark: Any, project: Project, locations: Locations) -> RunReport:
+    """Every written table against its contract, and every data set's data tests (DuckDB)."""
+    report = RunReport()
+    tables = {name: Path(locations.table(name)) for name in project.contracts}
+    written = {name: path for name, path in tables.items() if any(path.rglob("*.parquet"))}
+    tests = [test for ds in project.datasets.values() for test in load_data_tests(ds.data_tests_dir)]
+    # The checks only read the tables: the Spark ones (small jobs, mostly planning and
+    # scheduling) and the DuckDB data tests run side by side.
+    with ThreadPoolExecutor(max_workers=len(written) + 1) as pool:
+        data_tests = pool.submit(run_on_duckdb, tests, tables)
+        contract_checks = [
+            pool.submit(check_table, spark, project.contracts[name], str(path))
+            for name, path in written.items()
+        ]
+        for problems in contract_checks:
+            report.contract_problems.extend(problems.result())
+        report.data_tests = data_tests.result()
+    return report
 
 
 def run_workflow(
@@ -93,62 +169,36 @@ def run_workflow(
     warehouse: Path,
     batch_id: str,
     *,
+    datasets: list[str] | None = None,
+    replay: DateRange | None = None,
     quiet: bool = False,
 ) -> RunReport:
-    """Run every job of the graph, then the contract checks and the data tests."""
-    context = job_context(raw, warehouse, batch_id)
-    report = RunReport()
-    jobs = project.job_graph.jobs
-    for index, job in enumerate(jobs, start=1):
-        _print(f"[{index}/{len(jobs)}] {job.name}: {job.description}", quiet)
-        started = time.perf_counter()
-        result = importlib.import_module(job.module).run(spark, context)
-        step = StepReport(
-            job.name,
-            result.rows_in,
-            result.rows_out,
-            result.rows_quarantined,
-            time.perf_counter() - started,
-        )
-        report.steps.append(step)
-        _print(
-            f"      {step.rows_in:,} in, {step.rows_out:,} out, "
-            f"{step.rows_quarantined:,} quarantined ({step.seconds:.1f} s)",
-            quiet,
-        )
-        if job.reads == ["raw"] and step.rows_in != step.rows_out + step.rows_quarantined:
-            report.count_problems.append(
-                f"{job.name}: {step.rows_in} data lines read but {step.rows_out} staged + "
-                f"{step.rows_quarantined} quarantined"
-            )
-    locations = {table: Path(context.table_uri(table)) for table in project.job_graph.tables}
-    written = {table: loc for table, loc in locations.items() if any(loc.rglob("*.parquet"))}
-    tests = load_data_tests(project.root / DEFAULT_DATA_TESTS_DIR)
-    # The checks only read the tables: the Spark ones (small jobs, mostly planning and
-    # scheduling) and the DuckDB data tests run side by side.
-    with ThreadPoolExecutor(max_workers=len(written) + 1) as pool:
-        data_tests = pool.submit(run_on_duckdb, tests, locations)
-        contract_checks = [
-            pool.submit(check_table, spark, project.contracts[table], str(location))
-            for table, location in written.items()
-        ]
-        for problems in contract_checks:
-            report.contract_problems.extend(problems.result())
-        report.data_tests = data_tests.result()
+    """Run the data sets' jobs, then the contract checks and the data tests."""
+    locations = local_locations(raw, warehouse)
+    steps = [
+        step
+        for name, dataset in project.datasets.items()
+        if datasets is None or name in datasets
+        for step in run_dataset(spark, dataset, locations, batch_id, replay=replay, quiet=quiet)
+    ]
+    report = check_tables(spark, project, locations)
+    report.steps = steps
     return report
 
 
 def summary(report: RunReport) -> str:
     """The table printed at the end of a run."""
     lines = [
-        f"{'step':<14}{'rows in':>12}{'rows out':>12}{'quarantined':>13}{'seconds':>9}",
+        f"{'step':<24}{'rows in':>12}{'rows out':>12}{'quarantined':>13}{'objects':>9}"
+        f"{'seconds':>9}",
         *(
-            f"{s.job:<14}{s.rows_in:>12,}{s.rows_out:>12,}{s.rows_quarantined:>13,}{s.seconds:>9.1f}"
+            f"{f'{s.dataset}.{s.job}':<24}{s.rows_in:>12,}{s.rows_out:>12,}"
+            f"{s.rows_quarantined:>13,}{s.objects_quarantined:>9,}{s.seconds:>9.1f}"
             for s in report.steps
         ),
         "",
         f"contract checks: {'passed' if not report.contract_problems else 'FAILED'}",
-        *(f"  {problem}" for problem in report.contract_problems + report.count_problems),
+        *(f"  {problem}" for problem in report.contract_problems),
     ]
     passed = sum(result.passed for result in report.data_tests)
     lines.append(f"data tests: {passed} passed, {len(report.data_tests) - passed} failed")
@@ -159,13 +209,30 @@ def summary(report: RunReport) -> str:
         )
         lines.append(f"  {verdict:<7}{result.test.name} {detail}".rstrip())
         lines.extend(f"           {row}" for row in ([] if result.passed else result.sample))
+    if report.objects_quarantined:
+        lines.append(
+            f"attention: {report.objects_quarantined} raw object(s) quarantined whole; see "
+            "README.md, Troubleshooting, to replay them"
+        )
     return "\n".join(lines)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--raw", type=Path, required=True, help="raw flow-log files (S3 layout)")
+    parser.add_argument("--raw", type=Path, required=True, help="raw objects (the S3 layout)")
     parser.add_argument("--warehouse", type=Path, required=True, help="where tables are written")
     parser.add_argument("--batch-id", default=None, help="run id (default: local-<UTC time>)")
+    parser.add_argument(
+        "--dataset",
+        action="append",
+        default=None,
+        help="run only this data set (repeatable; default: every data set)",
+    )
+    parser.add_argument(
+        "--replay",
+        default=None,
+        metavar="FROM..TO",
+        help="reprocess the raw objects delivered on these dates (YYYY-MM-DD..YYYY-MM-DD)",
+    )
     parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help="project checkout")
 
 
@@ -174,21 +241,38 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: --raw {args.raw}: not a directory; fix: pass the folder holding AWSLogs/")
         return 2
     project = load_project(args.root)
+    unknown = sorted(set(args.dataset or []) - set(project.datasets))
+    if unknown:
+        raise DeclarationError(
+            [f"--dataset: no data set '{unknown[0]}'; fix: use one of {', '.join(project.datasets)}"]
+        )
+    try:
+        replay = DateRange.parse(args.replay) if args.replay else None
+    except ContextError as exc:
+        raise DeclarationError([str(exc)]) from None
     batch_id = args.batch_id or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S%f")
     from dataops.spark_class_archive import jvm_options
-    from vpcflow_jobs.session import build_local_session, jit_options
-    from vpcflow_jobs.staging import pending_raw_files
+    from jobkit.session import build_local_session, jit_options
 
-    text_bytes = log_text_bytes(pending_raw_files(job_context(args.raw, args.warehouse, batch_id)))
+    locations = local_locations(args.raw, args.warehouse)
+    text_bytes = log_text_bytes(pending_raw_files(project, locations, batch_id))
     jit = jit_options(text_bytes)
     print(
-        f"new raw files: {text_bytes / 2**20:,.1f} MiB of log text; driver JIT: "
+        f"new raw objects: {text_bytes / 2**20:,.1f} MiB of text; driver JIT: "
         f"{'C1 only (a small batch)' if jit else 'C1 and C2'}",
         flush=True,
     )
     spark = build_local_session(jvm_options=f"{jvm_options()} {jit}".strip())
     try:
-        report = run_workflow(spark, project, args.raw, args.warehouse, batch_id)
+        report = run_workflow(
+            spark,
+            project,
+            args.raw,
+            args.warehouse,
+            batch_id,
+            datasets=args.dataset,
+            replay=replay,
+        )
     finally:
         spark.stop()
     print(summary(report))

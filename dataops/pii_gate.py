@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK
-from dataops.contracts import DEFAULT_CONTRACTS_DIR, Contract, load_contracts
-from dataops.data_tests import DEFAULT_DATA_TESTS_DIR
-from dataops.project import PROJECT_ROOT
+from dataops.contracts import Contract
+from dataops.datasets import CONTRACTS_DIR
+from dataops.project import PROJECT_ROOT, load_project
 
 ADDRESS_COLUMN = re.compile(r"(ip_address|(^|_)ip($|_)|addr)")
 
@@ -41,7 +41,7 @@ def pii_problems(contracts: dict[str, Contract], contracts_dir: Path, tests_dir:
                 if not (tests_dir / test).is_file():
                     problems.append(
                         f"{where}: columns.{column.name}: masked by {column.masking} but no data "
-                        f"test proves it; fix: add {tests_dir.name}/{test} returning unmasked rows"
+                        f"test proves it; fix: add {tests_dir / test} returning unmasked rows"
                     )
             elif column.exposure_approval is None:
                 problems.append(
@@ -57,10 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    contracts_dir = args.root / DEFAULT_CONTRACTS_DIR
-    problems = pii_problems(
-        load_contracts(contracts_dir), contracts_dir, args.root / DEFAULT_DATA_TESTS_DIR
-    )
+    problems = [
+        problem
+        for dataset in load_project(args.root).datasets.values()
+        for problem in pii_problems(
+            dataset.contracts, args.root / CONTRACTS_DIR / dataset.name, dataset.data_tests_dir
+        )
+    ]
     for problem in problems:
         print(f"error: {problem}")
     if problems:

@@ -110,7 +110,7 @@ def build(archive: ClassArchive) -> bool:
     exits; keep the archive only if that JVM exited cleanly. True when it is usable after."""
     from pyspark import SparkContext
 
-    from vpcflow_jobs.session import build_local_session
+    from jobkit.session import build_local_session
 
     if SparkContext._active_spark_context is not None:
         raise RuntimeError("a SparkSession is running here; the archive needs a JVM of its own")

@@ -28,6 +28,8 @@ def main(args: argparse.Namespace) -> int:
             f"{' flex' if glue.flex else ''}  schedule={env.schedule or 'off'}"
             f"  removal={env.removal_policy}  check={env.post_deploy_check}"
         )
-    print(f"tables: {', '.join(sorted(project.contracts))}")
-    print(f"jobs: {' -> '.join(project.job_graph.names)}")
+    for name, dataset in project.datasets.items():
+        print(f"data set {name}: {dataset.spec.raw.prefix}{dataset.spec.raw.layout}")
+        print(f"  tables: {', '.join(sorted(dataset.contracts))}")
+        print(f"  jobs: {' -> '.join(dataset.job_graph.names)}")
     return EXIT_OK

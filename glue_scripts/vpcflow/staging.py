@@ -1,12 +1,14 @@
-"""Staging job: raw flow-log text to typed rows, every unparseable line to quarantine.
+"""The flow-log parser: raw flow-log text to typed rows, every unparseable line to quarantine.
 
-Each file is read whole (gzip or plain) so that its header and line numbers are known; lines
-are parsed by the file's own header, never by position, with Spark SQL expressions only (no
-Python UDFs). The files are grouped by header (read from their first lines on the driver), and
-each group is parsed with its header's field positions as literals. A line fails for the first
-of these reasons, in this order: missing_required_fields (the whole file, one reason),
-wrong_field_count, not_an_integer, missing_value, unknown_log_status, unknown_action,
-end_before_start.
+The framework (:mod:`jobkit.raw_staging`) lists the objects, reads each whole and handles the
+ones it cannot read; this module parses the text. Lines are parsed by their object's own header,
+never by position, with Spark SQL expressions only (no Python UDFs): objects are grouped by
+header (their first line, read on the driver), and each group is parsed with its header's field
+positions as literals. An object whose first line is not a header is quarantined whole
+(``missing_header``). A line fails for the first of these reasons, in this order:
+missing_required_fields (its header lacks one), wrong_field_count, not_an_integer,
+missing_value, unknown_log_status, unknown_action, end_before_start, date_out_of_range (a flow
+dated on a day Athena does not project).
 
 The expressions are written as Spark SQL text and handed to Spark a whole select list at a
 time: built column by column through the Python API, every function and literal is a round trip
@@ -15,15 +17,17 @@ to the JVM, thousands of them for the wide parse, which took longer than parsing
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from dataclasses import dataclass
+from collections.abc import Hashable
 from functools import reduce
 
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
-from vpcflow_jobs.context import QUARANTINE_TABLE, JobContext, JobResult
-from vpcflow_jobs.flowlog_format import (
+from jobkit.partitions import OUT_OF_RANGE, PARTITION_FLOOR, visible_range_sql
+from jobkit.raw_staging import ObjectProblem, ParsedRecords
+from vpcflow.flowlog_format import (
     ACTIONS,
     INTEGER_FIELDS,
     KNOWN_FIELDS,
@@ -33,26 +37,12 @@ from vpcflow_jobs.flowlog_format import (
     REQUIRED_FIELDS,
     column_name,
 )
-from vpcflow_jobs.session import apply_job_settings
-from vpcflow_jobs.storage import BatchLedger, Storage, first_lines, storage_for
 
-JOB_NAME = "staging"
-STAGING_TABLE = "staging_raw_vpcflowlogs"
-_PATH_DATE = r"/(\d{4})/(\d{2})/(\d{2})/[^/]+$"
-_LINES_READ = "lines_read"
-_LINES_QUARANTINED = "lines_quarantined"
-
-
-@dataclass(frozen=True)
-class StagingOutput:
-    """The two outputs, and the data lines read (known once one output has been computed)."""
-
-    staged: DataFrame
-    quarantined: DataFrame
-    observation: Observation
-
-    def lines_read(self) -> int:
-        return int(self.observation.get[_LINES_READ])
+MISSING_HEADER = "missing_header"
+RECORDS = "records"
+_QUARANTINED = "lines_quarantined"
+# A header names fields: lowercase words joined by '-' (a data line has numbers, addresses).
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 def parse_header(first_line: str) -> tuple[str, ...]:
@@ -69,15 +59,13 @@ def _sql_strings(values: tuple[str, ...]) -> str:
     return ", ".join(_sql_string(value) for value in values)
 
 
-def read_raw_lines(spark: SparkSession, files: list[str]) -> DataFrame:
-    """One row a line: source_file, line_number (header = 1), raw_line."""
+def read_raw_lines(texts: DataFrame) -> DataFrame:
+    """One row a line of each object: source_file, line_number (header = 1), raw_line."""
     # Carriage returns are dropped; the scan for one is much cheaper than an empty replace.
     return (
-        spark.read.text(files, wholetext=True)
-        .selectExpr(
-            "input_file_name() AS source_file",
-            "CASE WHEN contains(value, '\\r') THEN replace(value, '\\r', '') ELSE value END"
-            " AS text",
+        texts.selectExpr(
+            "source_file",
+            "CASE WHEN contains(text, '\\r') THEN replace(text, '\\r', '') ELSE text END AS text",
         )
         .selectExpr("source_file", "posexplode(split(text, '\\n')) AS (position, raw_line)")
         .selectExpr("source_file", "CAST(position + 1 AS BIGINT) AS line_number", "raw_line")
@@ -143,7 +131,7 @@ def _integer_problem(name: str) -> str:
     return f"CASE WHEN {problem} THEN {_sql_string(name)} END"
 
 
-def _checks() -> list[tuple[str, str, str]]:
+def _checks(run_date: dt.date) -> list[tuple[str, str, str]]:
     """(condition, reason code, detail) of every check, in the order they apply."""
     bad_integer = f"coalesce({', '.join(_integer_problem(name) for name in INTEGER_FIELDS)})"
     bad_integer_detail = "coalesce({})".format(
@@ -161,6 +149,7 @@ def _checks() -> list[tuple[str, str, str]]:
     )
     status, action = _field("log-status"), _field("action")
     start, end = f"CAST({_field('start')} AS BIGINT)", f"CAST({_field('end')} AS BIGINT)"
+    day = f"to_date(timestamp_seconds({start}))"
     missing = _sql_string(MISSING)
     return [
         (
@@ -195,18 +184,24 @@ def _checks() -> list[tuple[str, str, str]]:
             "end_before_start",
             f"format_string('end %d is before start %d', {end}, {start})",
         ),
+        (
+            f"NOT {visible_range_sql(day, run_date)}",
+            OUT_OF_RANGE,
+            f"format_string('flow dated %s, outside the days Athena projects (%s to %s)', "
+            f"{day}, '{PARTITION_FLOOR.isoformat()}', '{run_date.isoformat()}')",
+        ),
     ]
 
 
-def _reason_and_detail() -> tuple[str, str]:
+def _reason_and_detail(run_date: dt.date) -> tuple[str, str]:
     """The first failing check's reason code and detail (both null for a valid line)."""
-    checks = _checks()
+    checks = _checks(run_date)
     reason = " ".join(f"WHEN {condition} THEN '{code}'" for condition, code, _ in checks)
     detail = " ".join(f"WHEN {condition} THEN {text}" for condition, _, text in checks)
     return f"CASE {reason} END", f"CASE {detail} END"
 
 
-def check_lines(fields: DataFrame, context: JobContext) -> StagingOutput:
+def check_lines(fields: DataFrame, run_date: dt.date) -> ParsedRecords:
     """Staged rows and quarantined lines of data lines as :func:`split_fields` returns them.
 
     The fields are observed (counting the lines read) before any check: besides the count, this
@@ -217,15 +212,10 @@ def check_lines(fields: DataFrame, context: JobContext) -> StagingOutput:
     was too large for the JIT (C1 gives up, out of virtual registers), so the checks of a
     million lines ran interpreted, for the sake of the few thousand that fail.
     """
-    observation = Observation(_LINES_READ)
-    observed = fields.observe(observation, F.count(F.lit(1)).alias(_LINES_READ))
-    reason, detail = _reason_and_detail()
-    loaded = observed.select(
-        "*",
-        F.lit(context.started_at).cast("timestamp").alias("_ingested_at"),
-        F.lit(context.batch_id).alias("_batch_id"),
-    )
-    staged = loaded.where(f"({reason}) IS NULL").selectExpr(
+    observation = Observation(RECORDS)
+    observed = fields.observe(observation, F.count(F.lit(1)).alias(RECORDS))
+    reason, detail = _reason_and_detail(run_date)
+    staged = observed.where(f"({reason}) IS NULL").selectExpr(
         *[
             f"CAST({_field(name)} AS {INTEGER_FIELDS.get(name, 'string')}) AS {column_name(name)}"
             for name in KNOWN_FIELDS
@@ -233,99 +223,35 @@ def check_lines(fields: DataFrame, context: JobContext) -> StagingOutput:
         "_extra_fields AS extra_fields",
         "source_file",
         "line_number",
-        "_ingested_at AS ingested_at",
-        "_batch_id AS ingest_batch_id",
         f"to_date(timestamp_seconds(CAST({_field('start')} AS BIGINT))) AS dt",
     )
-    path_date = "to_date(concat_ws('-', {}))".format(
-        ", ".join(
-            f"regexp_extract(source_file, {_sql_string(_PATH_DATE)}, {group})"
-            for group in (1, 2, 3)
-        )
-    )
-    failed = loaded.where(f"({reason}) IS NOT NULL").observe(
-        Observation(_LINES_QUARANTINED), F.count(F.lit(1)).alias(_LINES_QUARANTINED)
+    failed = observed.where(f"({reason}) IS NOT NULL").observe(
+        Observation(_QUARANTINED), F.count(F.lit(1)).alias(_QUARANTINED)
     )
     quarantined = failed.selectExpr(
-        "source_file",
-        "line_number",
-        "raw_line",
-        f"{reason} AS reason",
-        f"{detail} AS detail",
-        "_ingested_at AS ingested_at",
-        "_batch_id AS ingest_batch_id",
-        f"coalesce({path_date}, to_date(_ingested_at)) AS dt",
+        "source_file", "line_number", "raw_line", f"{reason} AS reason", f"{detail} AS detail"
     )
-    return StagingOutput(staged=staged, quarantined=quarantined, observation=observation)
+    return ParsedRecords(staged=staged, quarantined=quarantined, records_read=observation)
 
 
-def files_by_header(storage: Storage, files: list[str]) -> dict[tuple[str, ...], list[str]]:
-    """The files grouped by their header (most share the default format), in a stable order."""
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for uri, line in first_lines(storage, files).items():
-        groups.setdefault(parse_header(line), []).append(uri)
-    return dict(sorted(groups.items()))
+class FlowLogParser:
+    """The flow-log format for :mod:`jobkit.raw_staging`: objects grouped by header."""
+
+    def classify(self, first_line: str) -> Hashable | ObjectProblem:
+        header = parse_header(first_line)
+        if all(_FIELD_NAME.match(name) for name in header) and set(header) & set(KNOWN_FIELDS):
+            return header
+        return ObjectProblem(
+            MISSING_HEADER, f"first line is not a flow-log header: '{first_line[:80]}'"
+        )
+
+    def parse(self, texts: dict[Hashable, DataFrame], run_date: dt.date) -> ParsedRecords:
+        """Parse each group of objects by its own header, then check all lines together."""
+        fields = [
+            split_fields(read_raw_lines(frame), header)  # type: ignore[arg-type]
+            for header, frame in sorted(texts.items())  # type: ignore[type-var]
+        ]
+        return check_lines(reduce(DataFrame.union, fields), run_date)
 
 
-def stage_files(
-    spark: SparkSession, groups: dict[tuple[str, ...], list[str]], context: JobContext
-) -> StagingOutput:
-    """Parse each group of files by its own header, then check all lines together."""
-    fields = [
-        split_fields(read_raw_lines(spark, files), header) for header, files in groups.items()
-    ]
-    return check_lines(reduce(DataFrame.union, fields), context)
-
-
-def _landed(spark: SparkSession, location: str, batch_id: str) -> tuple[int, list[str]]:
-    """Rows of this batch as written to disk, and their partitions (counted back, not assumed)."""
-    rows = (
-        spark.read.parquet(location)
-        .where(F.col("ingest_batch_id") == batch_id)
-        .groupBy("dt")
-        .count()
-        .collect()
-    )
-    return sum(row["count"] for row in rows), sorted(str(row["dt"]) for row in rows)
-
-
-def _pending(storage: Storage, ledger: BatchLedger, context: JobContext) -> list[str]:
-    return sorted(set(storage.list_files(context.raw_uri)) - ledger.processed_files())
-
-
-def pending_raw_files(context: JobContext) -> list[str]:
-    """The raw files the next run stages: those no earlier successful run processed."""
-    ledger = BatchLedger(storage_for(context.state_uri), context.state_uri)
-    return _pending(storage_for(context.raw_uri), ledger, context)
-
-
-def run(spark: SparkSession, context: JobContext) -> JobResult:
-    """Stage the raw files no earlier successful run processed."""
-    apply_job_settings(spark)
-    storage = storage_for(context.raw_uri)
-    ledger = BatchLedger(storage_for(context.state_uri), context.state_uri)
-    new_files = _pending(storage, ledger, context)
-    if not new_files:
-        return JobResult(job=JOB_NAME, rows_in=0, rows_out=0)
-    output = stage_files(spark, files_by_header(storage, new_files), context)
-    output.staged.write.mode("append").partitionBy("dt").parquet(context.table_uri(STAGING_TABLE))
-    output.quarantined.write.mode("append").partitionBy("dt").parquet(
-        context.table_uri(QUARANTINE_TABLE)
-    )
-    lines_read = output.lines_read()
-    rows_out, dts = _landed(spark, context.table_uri(STAGING_TABLE), context.batch_id)
-    rows_quarantined, _ = _landed(spark, context.table_uri(QUARANTINE_TABLE), context.batch_id)
-    ledger.record(
-        JOB_NAME,
-        context.batch_id,
-        dts,
-        {"files": len(new_files), "staged": rows_out, "quarantined": rows_quarantined},
-    )
-    ledger.add_processed_files(new_files)
-    return JobResult(
-        job=JOB_NAME,
-        rows_in=lines_read,
-        rows_out=rows_out,
-        rows_quarantined=rows_quarantined,
-        partitions=tuple(sorted(dts)),
-    )
+PARSER = FlowLogParser()

@@ -49,7 +49,7 @@ def jit_options(text_bytes: int) -> str:
 
 
 _JIT_DIRECTIVES_FILE = Path(tempfile.gettempdir()) / (
-    "vpcflow-jit-" + hashlib.sha256(JIT_DIRECTIVES.encode()).hexdigest()[:12] + ".json"
+    "dataops-jit-" + hashlib.sha256(JIT_DIRECTIVES.encode()).hexdigest()[:12] + ".json"
 )
 
 _DRIVER_JVM_OPTIONS = "spark.driver.extraJavaOptions"
@@ -72,7 +72,7 @@ LOCAL_SETTINGS: dict[str, str] = {
         "-Duser.timezone=UTC"
     ),
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
-    "spark.sql.warehouse.dir": "/tmp/vpcflow-spark-warehouse",
+    "spark.sql.warehouse.dir": "/tmp/dataops-spark-warehouse",
     # The staging job names its files one by one; listing more than 32 paths would otherwise
     # start a Spark job for it (about a second locally).
     "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
@@ -100,7 +100,7 @@ def _write_jit_directives() -> None:
 
 
 def build_local_session(
-    app_name: str = "vpcflow-local",
+    app_name: str = "dataops-local",
     settings: Mapping[str, str] | None = None,
     jvm_options: str = "",
 ) -> SparkSession:

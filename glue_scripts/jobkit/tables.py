@@ -1,0 +1,71 @@
+"""Reading a table's files and writing a job's output the way its contract declares it."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructType, TimestampType
+
+ROWS = "rows"
+
+
+def struct(ddl: str) -> StructType:
+    """A schema from Spark DDL (``a INT, b STRING``); needs the active SparkContext."""
+    from pyspark.sql.types import _parse_datatype_string
+
+    schema = _parse_datatype_string(ddl)
+    if not isinstance(schema, StructType):
+        raise ValueError(f"not a list of columns: {ddl}")
+    return schema
+
+
+class SchemaMismatch(ValueError):
+    """A job's output does not have its contract's columns."""
+
+
+def conform(frame: DataFrame, table: str, ddl: str) -> DataFrame:
+    """``frame`` with exactly the contract's columns, in its order and of its types."""
+    schema = struct(ddl)
+    produced = set(frame.columns)
+    declared = [field.name for field in schema.fields]
+    missing = [name for name in declared if name not in produced]
+    extra = sorted(produced - set(declared))
+    if missing or extra:
+        problems = [
+            *(f"lacks column {name}" for name in missing),
+            *(f"has column {name} the contract does not declare" for name in extra),
+        ]
+        raise SchemaMismatch(
+            f"output of {table} {'; '.join(problems)}; fix: make the job produce exactly the "
+            f"columns of its contract ({', '.join(declared)})"
+        )
+    return frame.select(*(F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields))
+
+
+def write(frame: DataFrame, location: str, *, append: bool = False) -> Observation:
+    """Write ``frame`` by ``dt``; the observation counts the rows as they are written
+    (``rows``), so the frame is computed once and never cached.
+
+    Timestamp columns are written without a dictionary: Spark stores them as 12-byte INT96
+    values, whose dictionary is slow to build and, for per-flow times, is dropped by Parquet
+    anyway once it fills."""
+    observation = Observation(f"written-{location}")
+    writer = (
+        frame.observe(observation, F.count(F.lit(1)).alias(ROWS))
+        .write.mode("append" if append else "overwrite")
+        .partitionBy("dt")
+    )
+    for field in frame.schema.fields:
+        if isinstance(field.dataType, TimestampType):
+            writer = writer.option(f"parquet.enable.dictionary#{field.name}", "false")
+    writer.parquet(location)
+    return observation
+
+
+def rows_written(observation: Observation) -> int:
+    return int(observation.get[ROWS])
+
+
+def read_files(spark: SparkSession, location: str, files: list[str]) -> DataFrame:
+    """The rows of ``files`` of the table at ``location``, with its ``dt`` partition column."""
+    return spark.read.option("basePath", location).parquet(*files)

@@ -1,0 +1,1 @@
+"""The VPC flow-log data set: the flow-log parser; its SQL models live under models/."""

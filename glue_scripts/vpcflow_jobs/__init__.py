@@ -1,1 +1,0 @@
-"""The data workflow's job library: plain PySpark, shared by Glue entry points and tests."""
