@@ -23,6 +23,12 @@ class PublishedResource(StrEnum):
     KMS_KEY_ARN = "kms-key-arn"
 
 
+class DataSetResource(StrEnum):
+    """What the data-workflow stack publishes for each data set."""
+
+    STATE_MACHINE_ARN = "state-machine-arn"
+
+
 def parameter_prefix(project: str, environment: str) -> str:
     return f"/{project}/{environment}/"
 
@@ -30,6 +36,33 @@ def parameter_prefix(project: str, environment: str) -> str:
 def parameter_name(project: str, environment: str, resource: PublishedResource) -> str:
     """The SSM parameter holding ``resource`` of ``environment``."""
     return f"{parameter_prefix(project, environment)}{resource.value}"
+
+
+def dataset_parameter_name(
+    project: str, environment: str, dataset: str, resource: DataSetResource
+) -> str:
+    """The SSM parameter holding ``resource`` of ``dataset`` in ``environment``."""
+    return f"{parameter_prefix(project, environment)}datasets/{dataset}/{resource.value}"
+
+
+def state_machine_name(project: str, environment: str, dataset: str) -> str:
+    """The Step Functions state machine running ``dataset``'s data workflow."""
+    return f"{project}-{environment}-{dataset}"
+
+
+def glue_job_name(project: str, environment: str, dataset: str, job: str) -> str:
+    """The Glue job of ``job`` in ``dataset``'s job graph."""
+    return f"{project}-{environment}-{dataset}-{job}"
+
+
+def crawler_name(project: str, environment: str, dataset: str) -> str:
+    """The crawler of ``dataset``'s raw landing zone."""
+    return f"{project}-{environment}-{dataset}-raw"
+
+
+def state_prefix(dataset: str) -> str:
+    """Where ``dataset``'s incremental state lives in the curated bucket."""
+    return f"_state/{dataset}"
 
 
 def stack_name(project: str, environment: str) -> str:
