@@ -84,6 +84,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "the cdk bootstrap arguments of the tooling account or an environment's account",
     ),
     CommandSpec(
+        "flow-log-format",
+        "dataops.flow_log_format",
+        "the log format (${field} ...) a VPC flow log must deliver for a flow-log data set",
+    ),
+    CommandSpec(
         "diagrams",
         "dataops.diagrams",
         "write Mermaid diagrams of the delivery pipeline and the data workflow to docs/",
