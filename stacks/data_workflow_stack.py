@@ -1,8 +1,11 @@
-"""The data workflow of one environment: storage, catalog, Glue jobs, Step Functions, alarms.
+"""The data workflows of one environment: what the data sets share, and one workflow each.
 
-Everything is derived from the declarations: table schemas from ``contracts/``, the jobs and
-their order from ``glue_scripts/job_graph.yaml``, sizes, schedule and removal policy from the
-environment's entry in ``config/environments.yaml``.
+Shared: the key, the buckets, the catalog database, the Athena workgroup, the failure topic,
+the Glue runtime, the event logs, the published names and the integration-test role. Per data
+set (:class:`stacks.data_workflow.dataset_workflow.DataSetWorkflow`), for every entry of
+``project.datasets``: its tables, jobs, crawler, state machine, schedule and alarms. Sizes,
+schedule, removal policy and data set settings come from the environment's entry in
+``config/environments.yaml``.
 """
 
 from __future__ import annotations
@@ -23,27 +26,31 @@ from dataops.resource_names import (
     parameter_prefix,
     post_deploy_step_role_name,
 )
-from stacks.data_workflow.alarms import AlarmsProps, WorkflowAlarms
 from stacks.data_workflow.athena import AthenaWorkgroup, WorkgroupProps
-from stacks.data_workflow.catalog import Catalog, CatalogProps
-from stacks.data_workflow.crawler import CrawlerProps, RawCrawler
-from stacks.data_workflow.data_quality import (
-    DataQualityProps,
-    DataQualityRulesets,
-    checked_contracts,
+from stacks.data_workflow.catalog import CatalogDatabase
+from stacks.data_workflow.crawler import crawler_exclusions
+from stacks.data_workflow.dataset_workflow import (
+    DataSetWorkflow,
+    DataSetWorkflowProps,
+    EnvironmentResources,
 )
-from stacks.data_workflow.glue_jobs import GlueJobs, GlueJobsProps, glue_job_name
+from stacks.data_workflow.event_logs import EventLogs, EventLogsProps
+from stacks.data_workflow.glue_runtime import GlueRuntime, GlueRuntimeProps
 from stacks.data_workflow.integration_access import (
     IntegrationTestAccess,
     IntegrationTestAccessProps,
 )
-from stacks.data_workflow.layout import ATHENA_RESULTS_PREFIX, DataLayout, Location
+from stacks.data_workflow.layout import (
+    ATHENA_RESULTS_PREFIX,
+    DataLayout,
+    Location,
+    quarantine_tables,
+)
+from stacks.data_workflow.names import pascal
 from stacks.data_workflow.notifications import Notifications, NotificationsProps
 from stacks.data_workflow.published import PublishedNames, PublishedNamesProps
-from stacks.data_workflow.schedule import ScheduleProps, WorkflowSchedule
 from stacks.data_workflow.storage import Storage, StorageProps
 from stacks.data_workflow.template_hygiene import drop_redundant_dependencies
-from stacks.data_workflow.workflow import DataWorkflowStateMachine, WorkflowJob, WorkflowProps
 
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 REMOVAL_POLICIES = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalPolicy.DESTROY}
@@ -56,7 +63,8 @@ class DataWorkflowStackProps:
 
 
 class DataWorkflowStack(cdk.Stack):
-    """One environment's data workflow; the attributes are what other stacks and tests use."""
+    """One environment's data workflows; the attributes are what other stacks and tests use
+    (``datasets``: each data set's workflow by name)."""
 
     def __init__(
         self,
@@ -71,57 +79,30 @@ class DataWorkflowStack(cdk.Stack):
         name = project.config.project
         prefix = f"{name}-{env.name}"
         removal_policy = REMOVAL_POLICIES[env.removal_policy]
-        metric_namespace = f"{name}/{env.name}"
+        freshness = [env.freshness_minutes(dataset) for dataset in project.datasets]
 
-        storage = Storage(self, "Storage", props=StorageProps(removal_policy=removal_policy))
+        storage = Storage(
+            self,
+            "Storage",
+            props=StorageProps(
+                removal_policy=removal_policy,
+                raw_object_events=any(minutes is not None for minutes in freshness),
+            ),
+        )
         self.data_key = storage.data_key
         self.raw_bucket = storage.raw_bucket
         self.curated_bucket = storage.curated_bucket
         self.quarantine_bucket = storage.quarantine_bucket
         self.athena_results_bucket = storage.athena_results_bucket
         self.assets_bucket = storage.assets_bucket
-        layout = DataLayout(self.raw_bucket, self.curated_bucket, self.quarantine_bucket)
-
+        layout = DataLayout(
+            self.raw_bucket,
+            self.curated_bucket,
+            self.quarantine_bucket,
+            quarantine_tables(project.datasets),
+        )
         self.database_name = glue_database_name(name, env.name)
-        catalog = Catalog(
-            self,
-            "Catalog",
-            props=CatalogProps(self.database_name, project.contracts, layout),
-        )
-        DataQualityRulesets(
-            self,
-            "DataQuality",
-            props=DataQualityProps(prefix, self.database_name, project.contracts, catalog.tables),
-        )
-        glue_jobs = GlueJobs(
-            self,
-            "GlueJobs",
-            props=GlueJobsProps(
-                project=name,
-                environment=env,
-                environment_index=project.config.environments.index(env),
-                job_graph=project.job_graph,
-                scripts_dir=project.root / GLUE_SCRIPTS_DIR,
-                database_name=self.database_name,
-                layout=layout,
-                data_key=self.data_key,
-                assets_bucket=self.assets_bucket,
-            ),
-        )
-        for job in glue_jobs.jobs.values():
-            job.node.add_dependency(catalog.database)
-        crawler = RawCrawler(
-            self,
-            "RawCrawler",
-            props=CrawlerProps(
-                name=f"{prefix}-raw",
-                database_name=self.database_name,
-                landing=layout.raw_landing,
-                data_key=self.data_key,
-                security_configuration=glue_jobs.security_configuration,
-            ),
-        )
-        crawler.crawler.node.add_dependency(catalog.database)
+        database = CatalogDatabase(self, "Catalog", database_name=self.database_name)
         workgroup = AthenaWorkgroup(
             self,
             "Athena",
@@ -133,7 +114,7 @@ class DataWorkflowStack(cdk.Stack):
             ),
         )
         self.athena_workgroup_name = workgroup.name
-        notifications = Notifications(
+        self.topic = Notifications(
             self,
             "Notifications",
             props=NotificationsProps(
@@ -141,57 +122,60 @@ class DataWorkflowStack(cdk.Stack):
                 data_key=self.data_key,
                 emails=tuple(project.config.emails_for(env)),
             ),
-        )
-        self.topic = notifications.topic
-        workflow = DataWorkflowStateMachine(
-            self,
-            "Workflow",
-            props=WorkflowProps(
-                state_machine_name=f"{prefix}-data-workflow",
-                jobs=tuple(
-                    WorkflowJob(job.name, glue_job_name(name, env.name, job.name))
-                    for job in project.job_graph.jobs
-                ),
-                job_timeout_minutes=env.glue.timeout_minutes,
-                job_attempts=env.glue.max_retries + 1,
-                crawler_name=crawler.name,
-                crawler_arn=crawler.arn,
-                database_name=self.database_name,
-                workgroup_name=workgroup.name,
-                checked_contracts=tuple(checked_contracts(project.contracts)),
-                layout=layout,
-                athena_results_bucket=self.athena_results_bucket,
-                topic=self.topic,
-                data_key=self.data_key,
-                metric_namespace=metric_namespace,
-                log_retention=LOG_RETENTION,
-                removal_policy=removal_policy,
-            ),
-        )
-        self.state_machine = workflow.state_machine
-        if env.schedule is not None:
-            WorkflowSchedule(
+        ).topic
+        shared = EnvironmentResources(
+            project=name,
+            environment=env,
+            layout=layout,
+            raw_bucket=self.raw_bucket,
+            data_key=self.data_key,
+            assets_bucket=self.assets_bucket,
+            athena_results_bucket=self.athena_results_bucket,
+            database=database,
+            workgroup_name=workgroup.name,
+            topic=self.topic,
+            glue_runtime=GlueRuntime(
                 self,
-                "Schedule",
-                props=ScheduleProps(expression=env.schedule, state_machine=self.state_machine),
-            )
-        alarms = WorkflowAlarms(
-            self,
-            "Alarms",
-            props=AlarmsProps(
-                name_prefix=prefix,
-                state_machine=self.state_machine,
-                glue_job_names=tuple(job.name for job in glue_jobs.jobs.values()),
-                database_name=self.database_name,
-                topic=self.topic,
-                data_key=self.data_key,
-                metric_namespace=metric_namespace,
-                log_retention=LOG_RETENTION,
-                removal_policy=removal_policy,
+                "GlueRuntime",
+                props=GlueRuntimeProps(
+                    name=f"{prefix}-glue",
+                    environment=env,
+                    environment_index=project.config.environments.index(env),
+                    scripts_dir=project.root / GLUE_SCRIPTS_DIR,
+                    data_key=self.data_key,
+                ),
             ),
+            event_logs=EventLogs(
+                self,
+                "EventLogs",
+                props=EventLogsProps(
+                    name_prefix=prefix,
+                    raw_arrivals=any(minutes is not None for minutes in freshness),
+                    data_key=self.data_key,
+                    retention=LOG_RETENTION,
+                    removal_policy=removal_policy,
+                ),
+            ),
+            metric_namespace=f"{name}/{env.name}",
+            log_retention=LOG_RETENTION,
+            removal_policy=removal_policy,
         )
-        self.alarms = alarms.alarms
-        self.alarm_names = alarms.alarm_names
+        self.datasets = {
+            dataset.name: DataSetWorkflow(
+                self,
+                pascal(dataset.name),
+                props=DataSetWorkflowProps(
+                    dataset=dataset,
+                    crawler_exclusions=tuple(crawler_exclusions(dataset, project.datasets)),
+                    shared=shared,
+                ),
+            )
+            for dataset in project.datasets.values()
+        }
+        self.alarms = [alarm for workflow in self.datasets.values() for alarm in workflow.alarms]
+        self.alarm_names = [
+            alarm for workflow in self.datasets.values() for alarm in workflow.alarm_names
+        ]
         PublishedNames(
             self,
             "Published",
@@ -206,7 +190,6 @@ class DataWorkflowStack(cdk.Stack):
                         self.athena_results_bucket.bucket_name
                     ),
                     PublishedResource.GLUE_DATABASE: self.database_name,
-                    PublishedResource.STATE_MACHINE_ARN: self.state_machine.state_machine_arn,
                     PublishedResource.ATHENA_WORKGROUP: workgroup.name,
                     PublishedResource.ALARM_NAMES: ",".join(self.alarm_names),
                     PublishedResource.KMS_KEY_ARN: self.data_key.key_arn,
@@ -214,6 +197,7 @@ class DataWorkflowStack(cdk.Stack):
             ),
         )
         tooling = project.config.tooling.account
+        state_machines = tuple(workflow.state_machine for workflow in self.datasets.values())
         self.integration_test_role = IntegrationTestAccess(
             self,
             "IntegrationTestAccess",
@@ -229,8 +213,8 @@ class DataWorkflowStack(cdk.Stack):
                 data_key=self.data_key,
                 database_name=self.database_name,
                 workgroup_name=workgroup.name,
-                state_machine=self.state_machine,
+                state_machines=state_machines,
                 alarms=tuple(self.alarms),
             ),
         ).role
-        drop_redundant_dependencies(self, self.state_machine)
+        drop_redundant_dependencies(self, state_machines)

@@ -1,7 +1,9 @@
-"""The Glue Data Catalog database and one table a contract, generated from ``contracts/``.
+"""The environment's Glue Data Catalog database and, per data set, one table a contract.
 
-Partition keys are projected (Athena partition projection), so new ``dt`` partitions written
-by the jobs are visible to Athena at once, without a crawler or ``MSCK REPAIR``.
+Partition keys are projected (Athena partition projection) from
+:data:`jobkit.partitions.PARTITION_FLOOR`, the first day the staging jobs accept, so new ``dt``
+partitions written by the jobs are visible to Athena at once, without a crawler or
+``MSCK REPAIR``.
 """
 
 from __future__ import annotations
@@ -14,25 +16,18 @@ from aws_cdk import aws_glue as glue
 from constructs import Construct
 
 from dataops.contracts import Column, Contract
+from dataops.datasets import CONTRACTS_DIR
 from dataops.declarations import DeclarationError
+from jobkit.partitions import PARTITION_FLOOR
 from stacks.data_workflow.layout import DataLayout
+from stacks.data_workflow.names import pascal
 
 PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-# First projected day: before any real flow log, and early enough for the post-deploy test's
-# seeded data (dated 2001, see dataops.integration.seeding).
-PROJECTION_START = "2000-01-01"
 
 
-@dataclass(frozen=True)
-class CatalogProps:
-    database_name: str
-    contracts: Mapping[str, Contract]
-    layout: DataLayout
-
-
-def projection_parameters(contract: Contract, location_uri: str) -> dict[str, str]:
+def projection_parameters(dataset: str, contract: Contract, location_uri: str) -> dict[str, str]:
     """Table parameters projecting every (date) partition key; other types cannot be projected
     without declaring their values, so they are a declaration error."""
     parameters = {"projection.enabled": "true"}
@@ -41,7 +36,8 @@ def projection_parameters(contract: Contract, location_uri: str) -> dict[str, st
         if column.type != "date":
             raise DeclarationError(
                 [
-                    f"contracts/{contract.name}.yaml: partition_keys: '{column.name}' is "
+                    f"{CONTRACTS_DIR / dataset / contract.name}.yaml: partition_keys: "
+                    f"'{column.name}' is "
                     f"{column.type}, only date partition keys are projected; fix: partition "
                     "by a date column"
                 ]
@@ -49,7 +45,7 @@ def projection_parameters(contract: Contract, location_uri: str) -> dict[str, st
         parameters |= {
             f"projection.{column.name}.type": "date",
             f"projection.{column.name}.format": "yyyy-MM-dd",
-            f"projection.{column.name}.range": f"{PROJECTION_START},NOW",
+            f"projection.{column.name}.range": f"{PARTITION_FLOOR.isoformat()},NOW",
             f"projection.{column.name}.interval": "1",
             f"projection.{column.name}.interval.unit": "DAYS",
         }
@@ -65,21 +61,38 @@ def _columns(columns: list[Column]) -> list[glue.CfnTable.ColumnProperty]:
     ]
 
 
-class Catalog(Construct):
-    """Database and tables; ``tables`` by contract name, for dependencies on them."""
+class CatalogDatabase(Construct):
+    """The environment's database, shared by every data set's tables."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, props: CatalogProps) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, database_name: str) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
+        self.database_name = database_name
         self.database = glue.CfnDatabase(
             self,
             "Database",
             catalog_id=stack.account,
             database_input=glue.CfnDatabase.DatabaseInputProperty(
-                name=props.database_name,
-                description=f"{stack.stack_name}: tables of the data workflow (from contracts/)",
+                name=database_name,
+                description=f"{stack.stack_name}: tables of the data workflows (from contracts/)",
             ),
         )
+
+
+@dataclass(frozen=True)
+class CatalogTablesProps:
+    dataset: str
+    database: CatalogDatabase
+    contracts: Mapping[str, Contract]
+    layout: DataLayout
+
+
+class CatalogTables(Construct):
+    """One data set's tables; ``tables`` by contract name, for dependencies on them."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: CatalogTablesProps) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
         self.tables: dict[str, glue.CfnTable] = {}
         for name, contract in sorted(props.contracts.items()):
             location = props.layout.table(name).uri
@@ -87,13 +100,17 @@ class Catalog(Construct):
                 "classification": "parquet",
                 "contract_version": contract.version,
                 "layer": contract.layer,
-                **(projection_parameters(contract, location) if contract.partition_keys else {}),
+                **(
+                    projection_parameters(props.dataset, contract, location)
+                    if contract.partition_keys
+                    else {}
+                ),
             }
             table = glue.CfnTable(
                 self,
-                f"Table{''.join(part.title() for part in name.split('_'))}",
+                f"Table{pascal(name)}",
                 catalog_id=stack.account,
-                database_name=props.database_name,
+                database_name=props.database.database_name,
                 table_input=glue.CfnTable.TableInputProperty(
                     name=name,
                     description=contract.description,
@@ -112,5 +129,5 @@ class Catalog(Construct):
                     ),
                 ),
             )
-            table.node.add_dependency(self.database)
+            table.node.add_dependency(props.database.database)
             self.tables[name] = table

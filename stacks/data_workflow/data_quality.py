@@ -4,7 +4,7 @@ Each table's rules: every non-null column is complete, and the declared grain id
 row. The rulesets are attached to the catalog tables (for Glue Data Quality runs from the
 console or on a schedule); the data workflow checks the same rules with Athena, because Athena
 reads the projected partitions the jobs write, while Glue Data Quality only sees partitions
-registered in the catalog.
+registered in the catalog. The workflow's query reads only the ``dt`` partitions its run wrote.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from aws_cdk import aws_glue as glue
 from constructs import Construct
 
 from dataops.contracts import Contract
+from dataops.datasets import CONTRACTS_DIR
+from dataops.job_graph import PARTITION_KEY
+from stacks.data_workflow.names import pascal
 
 
 @dataclass(frozen=True)
@@ -32,16 +35,18 @@ class Rule:
             return f"IsComplete {quoted}"
         return f"IsUnique {quoted}" if len(self.columns) == 1 else f"IsPrimaryKey {quoted}"
 
-    def violations_sql(self, table: str) -> str:
-        """A query counting the rows (or keys) breaking the rule.
+    def violations_sql(self, table: str, partitions: str) -> str:
+        """A query counting the rows (or keys) breaking the rule in the ``dt`` partitions
+        ``partitions`` lists (SQL values, e.g. ``DATE '2024-05-06'``).
 
         Table and column names are contract identifiers (``[a-z][a-z0-9_]*``, validated by
         ``dataops.contracts``), so composing SQL from them is safe."""
         columns = ", ".join(f'"{column}"' for column in self.columns)
+        scope = f'"{PARTITION_KEY}" IN ({partitions})'
         if self.kind == "complete":
-            return f'SELECT count(*) FROM "{table}" WHERE {columns} IS NULL'  # noqa: S608
+            return f'SELECT count(*) FROM "{table}" WHERE {scope} AND {columns} IS NULL'  # noqa: S608
         return (
-            f'SELECT count(*) FROM (SELECT {columns} FROM "{table}" '  # noqa: S608
+            f'SELECT count(*) FROM (SELECT {columns} FROM "{table}" WHERE {scope} '  # noqa: S608
             f"GROUP BY {columns} HAVING count(*) > 1)"
         )
 
@@ -57,14 +62,17 @@ def dqdl_ruleset(contract: Contract) -> str:
     return "Rules = [\n    " + ",\n    ".join(r.dqdl for r in contract_rules(contract)) + "\n]"
 
 
-def violations_query(contract: Contract) -> str:
-    """One row per broken rule (its DQDL and how many rows break it); zero rows = pass."""
+def violations_query(contract: Contract, partitions: str) -> str:
+    """One row per broken rule (its DQDL and how many rows break it) in the ``dt`` partitions
+    ``partitions`` lists; zero rows = pass. ``partitions`` appears once per rule."""
     branches = [
-        f"SELECT '{rule.dqdl}' AS rule, ({rule.violations_sql(contract.name)}) AS violations"
+        f"SELECT '{rule.dqdl}' AS rule, "
+        f"({rule.violations_sql(contract.name, partitions)}) AS violations"
         for rule in contract_rules(contract)
     ]
-    union = "\n  UNION ALL ".join(branches)
-    return f"SELECT rule, violations FROM (\n  {union}\n) WHERE violations > 0"  # noqa: S608
+    # One line: the workflow embeds it in a States.Format template.
+    union = " UNION ALL ".join(branches)
+    return f"SELECT rule, violations FROM ({union}) WHERE violations > 0"  # noqa: S608
 
 
 def checked_contracts(contracts: Mapping[str, Contract]) -> list[Contract]:
@@ -75,13 +83,14 @@ def checked_contracts(contracts: Mapping[str, Contract]) -> list[Contract]:
 @dataclass(frozen=True)
 class DataQualityProps:
     name_prefix: str
+    dataset: str
     database_name: str
     contracts: Mapping[str, Contract]
     tables: Mapping[str, glue.CfnTable]
 
 
 class DataQualityRulesets(Construct):
-    """One ruleset a checked table; ``rulesets`` by table name."""
+    """One ruleset a checked table of a data set; ``rulesets`` by table name."""
 
     def __init__(self, scope: Construct, construct_id: str, *, props: DataQualityProps) -> None:
         super().__init__(scope, construct_id)
@@ -89,9 +98,10 @@ class DataQualityRulesets(Construct):
         for contract in checked_contracts(props.contracts):
             ruleset = glue.CfnDataQualityRuleset(
                 self,
-                "".join(part.title() for part in contract.name.split("_")),
+                pascal(contract.name),
                 name=f"{props.name_prefix}-{contract.name}",
-                description=f"From contracts/{contract.name}.yaml v{contract.version}",
+                description=f"From {CONTRACTS_DIR / props.dataset / contract.name}.yaml "
+                f"v{contract.version}",
                 ruleset=dqdl_ruleset(contract),
                 target_table=glue.CfnDataQualityRuleset.DataQualityTargetTableProperty(
                     database_name=props.database_name, table_name=contract.name

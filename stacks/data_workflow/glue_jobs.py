@@ -1,15 +1,18 @@
-"""The Glue jobs of the job graph, their security configuration and one IAM role a job.
+"""The Glue jobs of one data set's job graph, one IAM role a job.
 
-Each job runs its entry point ``glue_scripts/<job>_job.py`` (a CDK asset) with the job library
-zipped onto ``--extra-py-files``; size, Flex and timeout come from the environment's config
-(its retries are the state machine's). A job's role reaches exactly the locations and tables
-the job graph says it reads and writes, plus the workflow's state prefix.
+Every job runs the shared entry script with the framework zip and the data set's package zip
+on ``--extra-py-files``; what it does is in its arguments, written by
+:func:`jobkit.arguments.to_arguments` from :func:`dataops.job_contexts.job_context` (the local
+runner builds the same context), so a job gets the same tables, schemas and downstream jobs in
+Glue as on a laptop. Size, Flex and timeout come from the environment's config; its retries are
+the state machine's. A job's role reaches exactly the locations the job graph gives it: its
+input and output tables, the raw bucket for the raw job, its data set's state prefix, and its
+own temp and Spark UI prefixes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_glue as glue
@@ -19,136 +22,99 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from dataops.config import DEFAULT_CONFIG_PATH, EnvironmentConfig
-from dataops.declarations import DeclarationError
-from dataops.job_graph import RAW_SOURCE, JobGraph, JobSpec
+from dataops.config import EnvironmentConfig
+from dataops.datasets import DataSet
+from dataops.job_contexts import job_context
+from dataops.job_graph import RAW_SOURCE, JobSpec
+from dataops.resource_names import glue_job_name
+from jobkit.arguments import to_arguments
 from stacks.compliance import acknowledge
 from stacks.data_workflow.access import (
     attach,
-    catalog_statement,
     key_statement,
     location_statements,
     log_group_statement,
 )
+from stacks.data_workflow.glue_runtime import GlueRuntime
 from stacks.data_workflow.job_library import build_library_zip
 from stacks.data_workflow.layout import GLUE_TEMP_PREFIX, SPARK_UI_PREFIX, DataLayout, Location
+from stacks.data_workflow.names import pascal
 
-GLUE_VERSION = "5.0"  # Spark 3.5, Python 3.11
-LIBRARY_PACKAGE = "vpcflow_jobs"
+GLUE_VERSION = "5.1"  # Spark 3.5.6, Python 3.11, Java 17
 GLUE_LOG_GROUP_PREFIX = "/aws-glue/"
-# G.025X runs streaming jobs only; batch Glue 5.0 jobs need G.1X or larger.
-STREAMING_ONLY_WORKER_TYPES = frozenset({"G.025X"})
 # Glue's own retry starts a new job run (new id, ``PreviousRunId``) that the workflow's
 # ``.sync`` task does not follow: the execution would fail while Glue retries behind it. So
 # config's ``max_retries`` is applied by the state machine (see workflow.py), not by Glue.
 GLUE_MAX_RETRIES = 0
-
-
-def glue_job_name(project: str, environment: str, job: str) -> str:
-    return f"{project}-{environment}-{job}"
+# The batch of a run started from the Glue console; the state machine passes its execution name.
+CONSOLE_BATCH_ID = "console"
 
 
 @dataclass(frozen=True)
-class GlueJobsProps:
+class DataSetJobsProps:
     project: str
     environment: EnvironmentConfig
-    environment_index: int
-    job_graph: JobGraph
-    scripts_dir: Path
+    dataset: DataSet
     database_name: str
     layout: DataLayout
-    data_key: kms.IKey
+    runtime: GlueRuntime
     assets_bucket: s3.IBucket
+    data_key: kms.IKey
 
 
-class GlueJobs(Construct):
+class DataSetJobs(Construct):
     """``jobs`` and ``roles`` by job name, in job-graph order."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, props: GlueJobsProps) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: DataSetJobsProps) -> None:
         super().__init__(scope, construct_id)
         self._props = props
-        self._check_sizing()
-        stack = cdk.Stack.of(self)
-        self.security_configuration = glue.CfnSecurityConfiguration(
+        self.package = s3_assets.Asset(
             self,
-            "SecurityConfiguration",
-            name=f"{props.project}-{props.environment.name}-glue",
-            encryption_configuration=glue.CfnSecurityConfiguration.EncryptionConfigurationProperty(
-                s3_encryptions=[
-                    glue.CfnSecurityConfiguration.S3EncryptionProperty(
-                        s3_encryption_mode="SSE-KMS", kms_key_arn=props.data_key.key_arn
-                    )
-                ],
-                cloud_watch_encryption=glue.CfnSecurityConfiguration.CloudWatchEncryptionProperty(
-                    cloud_watch_encryption_mode="SSE-KMS", kms_key_arn=props.data_key.key_arn
-                ),
-                job_bookmarks_encryption=glue.CfnSecurityConfiguration.JobBookmarksEncryptionProperty(
-                    job_bookmarks_encryption_mode="CSE-KMS", kms_key_arn=props.data_key.key_arn
-                ),
-            ),
-        )
-        self.library = s3_assets.Asset(
-            self,
-            "JobLibrary",
-            path=str(build_library_zip(props.scripts_dir / LIBRARY_PACKAGE)),
-            display_name=f"{LIBRARY_PACKAGE} job library",
+            "Package",
+            path=str(build_library_zip(props.dataset.root)),
+            display_name=f"{props.dataset.name} data set package",
         )
         self.jobs: dict[str, glue.CfnJob] = {}
         self.roles: dict[str, iam.Role] = {}
-        for spec in props.job_graph.jobs:
-            self.roles[spec.name] = self._role(stack, spec)
+        for spec in props.dataset.job_graph.jobs:
+            self.roles[spec.name] = self._role(spec)
             self.jobs[spec.name] = self._job(spec)
 
-    def _check_sizing(self) -> None:
-        worker_type = self._props.environment.glue.worker_type
-        if worker_type in STREAMING_ONLY_WORKER_TYPES:
-            raise DeclarationError(
-                [
-                    f"{DEFAULT_CONFIG_PATH}: environments[{self._props.environment_index}].glue."
-                    f"worker_type: {worker_type} runs streaming jobs only; fix: use G.1X or larger"
-                ]
-            )
-
     def _temp(self, spec: JobSpec) -> Location:
-        return Location(self._props.assets_bucket, f"{GLUE_TEMP_PREFIX}/{spec.name}")
+        dataset = self._props.dataset.name
+        return Location(self._props.assets_bucket, f"{GLUE_TEMP_PREFIX}/{dataset}/{spec.name}")
 
     def _spark_ui(self, spec: JobSpec) -> Location:
-        return Location(self._props.assets_bucket, f"{SPARK_UI_PREFIX}/{spec.name}")
+        dataset = self._props.dataset.name
+        return Location(self._props.assets_bucket, f"{SPARK_UI_PREFIX}/{dataset}/{spec.name}")
 
-    def _role(self, stack: cdk.Stack, spec: JobSpec) -> iam.Role:
+    def _role(self, spec: JobSpec) -> iam.Role:
         props = self._props
+        layout = props.layout
         role = iam.Role(
             self,
-            f"{spec.name.title()}Role",
+            f"{pascal(spec.name)}Role",
             assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
-            description=f"Glue job {spec.name}: reads {', '.join(spec.reads)}; "
-            f"writes {', '.join(spec.writes)}",
+            description=f"Glue job {props.dataset.name}/{spec.name}: reads "
+            f"{', '.join(spec.reads)}; writes {', '.join(spec.outputs)}",
         )
-        reads = [props.layout.source(name) for name in spec.reads]
+        reads = [
+            layout.raw_bucket_root if name == RAW_SOURCE else layout.table(name)
+            for name in spec.reads
+        ]
         writes = [
-            *(props.layout.table(name) for name in spec.writes),
-            props.layout.state,
+            *(layout.table(name) for name in spec.outputs),
+            layout.state(props.dataset.name),
             self._temp(spec),
             self._spark_ui(spec),
         ]
-        statements = [
-            *location_statements(reads, write=False),
-            *location_statements(writes, write=True),
-            catalog_statement(
-                stack,
-                props.database_name,
-                [name for name in spec.reads if name != RAW_SOURCE],
-                write=False,
-            ),
-            catalog_statement(stack, props.database_name, spec.writes, write=True),
-            log_group_statement(stack, GLUE_LOG_GROUP_PREFIX),
-        ]
-        metrics = iam.PolicyStatement(
-            actions=["cloudwatch:PutMetricData"],
-            resources=["*"],
-            conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
+            )
         )
-        role.add_to_policy(metrics)
         acknowledge(
             role,
             {
@@ -158,41 +124,62 @@ class GlueJobs(Construct):
         )
         attach(
             role,
-            [*statements, key_statement(props.data_key)],
-            f"Glue job {spec.name}: objects under the prefixes it reads and writes per "
-            "job_graph.yaml, its own temp and Spark UI prefixes, and the log groups Glue "
-            "creates under /aws-glue/",
+            [
+                *location_statements(reads, write=False),
+                *location_statements(writes, write=True),
+                log_group_statement(cdk.Stack.of(self), GLUE_LOG_GROUP_PREFIX),
+                props.runtime.read_statement(self.package),
+                key_statement(props.data_key),
+            ],
+            f"Glue job {props.dataset.name}/{spec.name}: objects under the prefixes it reads and "
+            "writes per its job graph, its data set's state prefix, its own temp and Spark UI "
+            "prefixes, and the log groups Glue creates under /aws-glue/",
         )
         return role
+
+    def default_arguments(self, spec: JobSpec) -> dict[str, str]:
+        """Glue's settings, then the job's own arguments (a console run's batch)."""
+        props = self._props
+        context = job_context(
+            props.dataset,
+            spec,
+            props.layout.job_locations(),
+            CONSOLE_BATCH_ID,
+            database=props.database_name,
+        )
+        return {
+            "--job-language": "python",
+            # The framework's own state decides what a run processes (jobkit.runner).
+            "--job-bookmark-option": "job-bookmark-disable",
+            "--enable-auto-scaling": "true",
+            "--enable-continuous-cloudwatch-log": "true",
+            "--enable-metrics": "true",
+            "--enable-observability-metrics": "true",
+            "--enable-spark-ui": "true",
+            "--spark-event-logs-path": self._spark_ui(spec).uri,
+            "--TempDir": self._temp(spec).uri,
+            "--extra-py-files": f"{props.runtime.framework.s3_object_url},"
+            f"{self.package.s3_object_url}",
+            **to_arguments(context),
+        }
 
     def _job(self, spec: JobSpec) -> glue.CfnJob:
         props = self._props
         sizing = props.environment.glue
-        role = self.roles[spec.name]
-        script = s3_assets.Asset(
-            self,
-            f"{spec.name.title()}Script",
-            path=str(props.scripts_dir / spec.script),
-            display_name=f"Glue job {spec.name} entry point",
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject"],
-                resources=[
-                    asset.bucket.arn_for_objects(asset.s3_object_key)
-                    for asset in (script, self.library)
-                ],
-            )
-        )
+        runtime = props.runtime
         job = glue.CfnJob(
             self,
-            f"{spec.name.title()}Job",
-            name=glue_job_name(props.project, props.environment.name, spec.name),
+            f"{pascal(spec.name)}Job",
+            name=glue_job_name(
+                props.project, props.environment.name, props.dataset.name, spec.name
+            ),
             description=spec.description,
-            role=role.role_arn,
+            role=self.roles[spec.name].role_arn,
             glue_version=GLUE_VERSION,
             command=glue.CfnJob.JobCommandProperty(
-                name="glueetl", python_version="3", script_location=script.s3_object_url
+                name="glueetl",
+                python_version="3",
+                script_location=runtime.entry_script.s3_object_url,
             ),
             worker_type=sizing.worker_type,
             number_of_workers=sizing.workers,
@@ -200,24 +187,8 @@ class GlueJobs(Construct):
             timeout=sizing.timeout_minutes,
             max_retries=GLUE_MAX_RETRIES,
             execution_property=glue.CfnJob.ExecutionPropertyProperty(max_concurrent_runs=1),
-            security_configuration=self.security_configuration.name,
-            default_arguments={
-                "--job-language": "python",
-                "--job-bookmark-option": "job-bookmark-enable",
-                "--enable-auto-scaling": "true",
-                "--enable-continuous-cloudwatch-log": "true",
-                "--enable-metrics": "true",
-                "--enable-observability-metrics": "true",
-                "--enable-spark-ui": "true",
-                "--spark-event-logs-path": self._spark_ui(spec).uri,
-                "--TempDir": self._temp(spec).uri,
-                "--extra-py-files": self.library.s3_object_url,
-                "--raw_uri": props.layout.raw_landing.uri,
-                "--warehouse_uri": props.layout.warehouse_uri,
-                "--quarantine_uri": props.layout.quarantine.uri,
-                "--state_uri": props.layout.state.uri,
-                "--database": props.database_name,
-            },
+            security_configuration=runtime.security_configuration.name,
+            default_arguments=self.default_arguments(spec),
         )
-        job.node.add_dependency(self.security_configuration)
+        job.node.add_dependency(runtime.security_configuration)
         return job

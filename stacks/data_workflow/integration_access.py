@@ -2,8 +2,9 @@
 
 Trusted only by the tooling account's post-deploy step role of this environment (by ARN, as a
 condition, so the role deploys before that one exists), and allowed only what the integration
-run and the alarm watch do: seed and delete test-only objects, start and follow the data
-workflow, query through the environment's Athena workgroup, read published names and alarms.
+run and the alarm watch do: seed and delete test-only objects, start and follow every data
+set's workflow, read tables and every data set's state (``_state/*/``), query through the
+environment's Athena workgroup, read published names and alarms.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class IntegrationTestAccessProps:
     data_key: kms.IKey
     database_name: str
     workgroup_name: str
-    state_machine: sfn.StateMachine
+    state_machines: tuple[sfn.StateMachine, ...]
     alarms: tuple[cloudwatch.IAlarm, ...]
 
 
@@ -81,7 +82,7 @@ class IntegrationTestAccess(Construct):
                 ],
             ),
             iam.PolicyStatement(
-                sid="ReadTables",
+                sid="ReadTablesAndState",
                 actions=list(S3_READ),
                 resources=[bucket.arn_for_objects("*") for bucket in props.table_buckets],
             ),
@@ -96,24 +97,25 @@ class IntegrationTestAccess(Construct):
             key_statement(props.data_key),
             catalog_statement(stack, props.database_name, ["*"], write=False),
             iam.PolicyStatement(
-                sid="RunTheDataWorkflow",
+                sid="RunTheDataWorkflows",
                 actions=[
                     "states:StartExecution",
                     "states:DescribeStateMachine",
                     "states:ListExecutions",
                 ],
-                resources=[props.state_machine.state_machine_arn],
+                resources=[machine.state_machine_arn for machine in props.state_machines],
             ),
             iam.PolicyStatement(
-                sid="FollowTheDataWorkflow",
+                sid="FollowTheDataWorkflows",
                 actions=["states:DescribeExecution", "states:StopExecution"],
                 resources=[
                     stack.format_arn(
                         service="states",
                         resource="execution",
-                        resource_name=f"{props.state_machine.state_machine_name}:*",
+                        resource_name=f"{machine.state_machine_name}:*",
                         arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
                     )
+                    for machine in props.state_machines
                 ],
             ),
             iam.PolicyStatement(
@@ -152,5 +154,6 @@ class IntegrationTestAccess(Construct):
             self.role,
             statements,
             "Test-only objects under the integration run's prefix and 2001 partitions, the "
-            "environment's own tables, query results and workflow executions; nothing else.",
+            "environment's own tables and data set state, query results and workflow "
+            "executions; nothing else.",
         )

@@ -1,9 +1,11 @@
-"""The job library (``glue_scripts/vpcflow_jobs``) as a zip for Glue's ``--extra-py-files``.
+"""A package of ``glue_scripts/`` as a zip for Glue's ``--extra-py-files``: the ``jobkit``
+framework, and each data set's package with every file it holds (its SQL models too, which a
+job reads with ``importlib.resources``).
 
-Glue imports ``vpcflow_jobs`` from the zip, so the package directory must be at the zip's
-root. The zip is built in Python at synth (no Docker, no network), byte-for-byte the same for
-the same sources (sorted entries, fixed timestamps and modes), so its asset hash only changes
-when the code does.
+Glue imports the package from the zip, so the package directory must be at the zip's root.
+The zip is built in Python at synth (no Docker, no network), byte-for-byte the same for the
+same sources (sorted entries, fixed timestamps and modes), so its asset hash only changes when
+the code does.
 """
 
 from __future__ import annotations

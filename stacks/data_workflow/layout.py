@@ -1,21 +1,24 @@
-"""Where each table and the workflow's state live in S3: the one mapping every reader uses.
+"""Where each table, each data set's state and its raw objects live in S3: the one mapping every
+reader uses.
 
-Tables live at ``s3://<curated>/<table>/`` except the quarantine table, which has a bucket of
-its own; the incremental state lives under ``s3://<curated>/_state/``. The Glue job arguments,
-the catalog locations and the IAM scopes are all derived from here.
+Tables live at ``s3://<curated>/<table>/``, except the quarantine tables (a raw job's
+``quarantine:``), which live in a bucket of their own; a data set's incremental state lives
+under ``s3://<curated>/_state/<data set>/`` and its raw objects land under
+``s3://<raw>/<raw.prefix>``. The Glue job arguments, the catalog locations and the IAM scopes are
+all derived from here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aws_cdk import aws_s3 as s3
 
-from dataops.job_graph import RAW_SOURCE
-from vpcflow_jobs.context import QUARANTINE_TABLE
+from dataops.datasets import DataSet
+from dataops.job_contexts import Locations
+from dataops.resource_names import state_prefix
 
-STATE_PREFIX = "_state"
-DEFAULT_RAW_PREFIX = "AWSLogs/"
 GLUE_TEMP_PREFIX = "glue-temp"
 SPARK_UI_PREFIX = "spark-ui"
 ATHENA_RESULTS_PREFIX = "athena"
@@ -51,6 +54,16 @@ class Location:
         return [self.prefix, f"{self.prefix}/*", f"{self.prefix}_$folder$"]
 
 
+def quarantine_tables(datasets: Mapping[str, DataSet]) -> frozenset[str]:
+    """Every table a raw job names as its ``quarantine:``, of every data set."""
+    return frozenset(
+        job.quarantine
+        for dataset in datasets.values()
+        for job in dataset.job_graph.jobs
+        if job.quarantine
+    )
+
+
 @dataclass(frozen=True)
 class DataLayout:
     """The buckets of one environment and what lives where in them."""
@@ -58,33 +71,30 @@ class DataLayout:
     raw_bucket: s3.IBucket
     curated_bucket: s3.IBucket
     quarantine_bucket: s3.IBucket
+    quarantine_tables: frozenset[str]
 
     def table(self, name: str) -> Location:
-        bucket = self.quarantine_bucket if name == QUARANTINE_TABLE else self.curated_bucket
+        bucket = self.quarantine_bucket if name in self.quarantine_tables else self.curated_bucket
         return Location(bucket, name)
 
-    def source(self, name: str) -> Location:
-        """What a job's ``reads``/``writes`` entry names: the raw landing zone or a table.
+    def state(self, dataset: str) -> Location:
+        """A data set's queues, run records, processed-object records and work directories."""
+        return Location(self.curated_bucket, state_prefix(dataset))
 
-        The raw landing zone is the whole raw bucket: the workflow may be told to read any
-        prefix of it (``raw_prefix``), e.g. a post-deploy test's own seeded objects."""
-        if name == RAW_SOURCE:
-            return Location(self.raw_bucket, "")
-        return self.table(name)
-
-    @property
-    def state(self) -> Location:
-        return Location(self.curated_bucket, STATE_PREFIX)
+    def raw_landing(self, dataset: DataSet) -> Location:
+        """Where the data set's raw objects are delivered (its ``raw.prefix``)."""
+        return Location(self.raw_bucket, dataset.spec.raw.prefix.rstrip("/"))
 
     @property
-    def quarantine(self) -> Location:
-        return self.table(QUARANTINE_TABLE)
+    def raw_bucket_root(self) -> Location:
+        """The whole raw bucket: a run may be told to read any prefix of it (``raw_prefix``),
+        e.g. a post-deploy test's own seeded objects."""
+        return Location(self.raw_bucket, "")
 
-    @property
-    def warehouse_uri(self) -> str:
-        return Location(self.curated_bucket, "").uri
-
-    @property
-    def raw_landing(self) -> Location:
-        """What the crawler catalogs: the S3 layout flow logs are delivered in."""
-        return Location(self.raw_bucket, DEFAULT_RAW_PREFIX.rstrip("/"))
+    def job_locations(self) -> Locations:
+        """The locations :func:`dataops.job_contexts.job_context` writes into a job's arguments."""
+        return Locations(
+            table=lambda name: self.table(name).uri,
+            state=lambda dataset: self.state(dataset).uri,
+            raw=lambda dataset: self.raw_landing(dataset).uri,
+        )

@@ -1,4 +1,5 @@
-"""The environment's EventBridge schedule starting the data workflow (none when unset)."""
+"""A data set's EventBridge schedule starting its workflow: the environment's ``schedule``
+(none when unset)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from constructs import Construct
 
 @dataclass(frozen=True)
 class ScheduleProps:
+    dataset: str
     expression: str
     state_machine: sfn.IStateMachine
 
@@ -24,7 +26,7 @@ class WorkflowSchedule(Construct):
         self.rule = events.Rule(
             self,
             "Rule",
-            description=f"Runs the data workflow {props.expression}",
+            description=f"Runs the data workflow of {props.dataset} {props.expression}",
             schedule=events.Schedule.expression(props.expression),
             targets=[
                 targets.SfnStateMachine(

@@ -1,12 +1,15 @@
 """The environment's KMS key and S3 buckets: raw landing, curated, quarantine, Athena, assets.
 
 Every bucket is versioned, SSL-only, blocks public access and logs its server access to one
-logs bucket. Whether data survives a stack deletion is the environment's ``removal_policy``.
+logs bucket. Object ACLs are disabled (the bucket owner owns every object): an AWS service
+delivering raw objects sends the one ACL that setting accepts, ``bucket-owner-full-control``.
+Whether data survives a stack deletion is the environment's ``removal_policy``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -26,7 +29,11 @@ NONCURRENT_VERSION_DAYS = 30
 
 @dataclass(frozen=True)
 class StorageProps:
+    """``raw_object_events``: the raw bucket sends its object events to EventBridge (for the raw
+    freshness alarms)."""
+
     removal_policy: cdk.RemovalPolicy
+    raw_object_events: bool
 
 
 class Storage(Construct):
@@ -58,6 +65,8 @@ class Storage(Construct):
             **self._common(),
         )
         self.raw_bucket = self._data_bucket("RawLanding", "raw/")
+        if props.raw_object_events:
+            self._send_events_to_eventbridge(self.raw_bucket)
         self.curated_bucket = self._data_bucket("Curated", "curated/")
         self.quarantine_bucket = self._data_bucket("Quarantine", "quarantine/")
         self.assets_bucket = self._data_bucket("GlueAssets", "glue-assets/")
@@ -77,12 +86,25 @@ class Storage(Construct):
             "auto_delete_objects": destroy,
         }
 
+    @staticmethod
+    def _send_events_to_eventbridge(bucket: s3.Bucket) -> None:
+        """Set on the bucket resource itself: CDK's ``event_bridge_enabled`` would deploy a
+        Lambda-backed custom resource to do what CloudFormation does natively."""
+        cast(
+            s3.CfnBucket, bucket.node.default_child
+        ).notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+            event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(
+                event_bridge_enabled=True
+            )
+        )
+
     def _data_bucket(
         self, construct_id: str, log_prefix: str, expiration: cdk.Duration | None = None
     ) -> s3.Bucket:
         return s3.Bucket(
             self,
             construct_id,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.data_key,
             bucket_key_enabled=True,

@@ -1,14 +1,20 @@
-"""The Step Functions state machine of the data workflow, built from the declared job graph.
+"""The Step Functions state machine of one data set, built from its declarations.
 
-Run order: apply input defaults -> start the raw crawler and poll it (bounded) -> each Glue job
-in job-graph order (``.sync``; retried with backoff on Glue throttling and concurrency errors,
-and config's ``max_retries`` times when the run fails) -> the data checks (each table's
-contract rules on Athena) -> success. Any failure publishes to the environment's topic and
-fails the execution. The local runner runs the same job order (``dataops.job_graph``).
+Run order: apply input defaults (``raw_prefix``: the data set's ``raw.prefix``, ``replay``:
+``none``) -> refuse an execution name that cannot name the run's records (see
+:mod:`stacks.data_workflow.run_records`) -> start the raw crawler and poll it (bounded; only
+when ``crawler:`` is declared) -> each Glue job in job-graph order (``.sync``, with the run's
+``--batch_id``, ``--raw_uri`` and ``--replay``; retried with backoff on Glue throttling and
+concurrency errors, and config's ``max_retries`` times when the run fails: a rerun of the same
+batch resumes its committed manifest) -> the data checks (each checked table's contract rules
+on Athena over the partitions this run wrote) -> attention (quarantined objects are announced
+on the topic; the run still succeeds) -> success. Any failure records which step failed,
+publishes one message naming the data set, the step and the error, and fails the execution.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aws_cdk as cdk
@@ -21,8 +27,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from dataops.contracts import Contract
-from stacks.compliance import acknowledge
+from dataops.datasets import DataSet
+from jobkit.arguments import BATCH_ID, RAW_URI, REPLAY
+from jobkit.context import NO_REPLAY
+from stacks.compliance import acknowledge, rendered_resource
 from stacks.data_workflow.access import (
     CATALOG_READ,
     attach,
@@ -30,12 +38,21 @@ from stacks.data_workflow.access import (
     location_statements,
     table_arns,
 )
-from stacks.data_workflow.data_quality import violations_query
-from stacks.data_workflow.layout import (
-    ATHENA_RESULTS_PREFIX,
-    DEFAULT_RAW_PREFIX,
-    DataLayout,
-    Location,
+from stacks.data_workflow.crawler import RawCrawler
+from stacks.data_workflow.data_checks import (
+    CONTRACT_VIOLATED,
+    CheckedTable,
+    CheckTarget,
+    check_branch,
+)
+from stacks.data_workflow.data_quality import checked_contracts
+from stacks.data_workflow.layout import ATHENA_RESULTS_PREFIX, DataLayout, Location
+from stacks.data_workflow.names import pascal
+from stacks.data_workflow.run_records import (
+    RECORD,
+    read_run_record,
+    run_records_arn,
+    unsafe_execution_name,
 )
 
 CRAWLER_POLL_SECONDS = 30
@@ -49,32 +66,34 @@ GLUE_TRANSIENT_ERRORS = (
     "Glue.AWSGlueException",
 )
 DATA_CHECK_METRIC = "DataQualityFailures"
+DATASET_DIMENSION = "Dataset"
 # A failed (or timed-out) job run is retried by the workflow, config's ``max_retries`` times.
 JOB_FAILURE_ERRORS = (sfn.Errors.TASKS_FAILED,)
 JOB_RETRY_INTERVAL = cdk.Duration.minutes(2)
+# Steps a failure message names.
+STEP_EXECUTION_NAME = "execution name"
+STEP_CRAWLER = "crawler"
+STEP_DATA_CHECKS = "data checks"
+STEP_ATTENTION = "attention"
 
 
-@dataclass(frozen=True)
-class WorkflowJob:
-    """A job of the graph: its name there and the deployed Glue job's name."""
-
-    name: str
-    glue_job_name: str
+def job_step(job: str) -> str:
+    return f"job {job}"
 
 
 @dataclass(frozen=True)
 class WorkflowProps:
-    """``job_attempts``: runs of a job before the workflow fails (config's retries + 1)."""
+    """``glue_job_names``: each job of the graph (in its order) -> the deployed Glue job;
+    ``job_attempts``: runs of a job before the workflow fails (config's retries + 1)."""
 
     state_machine_name: str
-    jobs: tuple[WorkflowJob, ...]
+    dataset: DataSet
+    glue_job_names: Mapping[str, str]
     job_timeout_minutes: int
     job_attempts: int
-    crawler_name: str
-    crawler_arn: str
+    crawler: RawCrawler | None
     database_name: str
     workgroup_name: str
-    checked_contracts: tuple[Contract, ...]
     layout: DataLayout
     athena_results_bucket: s3.IBucket
     topic: sns.ITopic
@@ -84,22 +103,34 @@ class WorkflowProps:
     removal_policy: cdk.RemovalPolicy
 
 
-def _pascal(name: str) -> str:
-    return "".join(part.title() for part in name.replace("-", "_").split("_"))
-
-
-class DataWorkflowStateMachine(Construct):
+class DataSetStateMachine(Construct):
     """``state_machine`` and the encrypted ``log_group`` it logs every event to."""
 
     def __init__(self, scope: Construct, construct_id: str, *, props: WorkflowProps) -> None:
         super().__init__(scope, construct_id)
         self._props = props
         stack = cdk.Stack.of(self)
-        self._workgroup_arn = stack.format_arn(
-            service="athena", resource="workgroup", resource_name=props.workgroup_name
+        self._checked = [
+            CheckedTable(
+                props.dataset.name,
+                contract,
+                props.dataset.job_graph.producer_of(contract.name).name,
+            )
+            for contract in checked_contracts(props.dataset.contracts)
+        ]
+        self._check_target = CheckTarget(
+            curated_bucket=props.layout.curated_bucket,
+            database_name=props.database_name,
+            workgroup_name=props.workgroup_name,
+            workgroup_arn=stack.format_arn(
+                service="athena", resource="workgroup", resource_name=props.workgroup_name
+            ),
         )
-        self._notify = self._failure_path()
-        definition = self._apply_defaults().next(self._crawl())
+        self._notify = self._notify_failure()
+        self._step_failures: dict[str, sfn.IChainable] = {}
+        self._succeeded = sfn.Succeed(self, "Succeeded")
+        after_start = self._crawl(self._jobs()) if props.crawler else self._jobs()
+        definition = self._apply_defaults().next(self._check_execution_name(after_start))
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -120,12 +151,17 @@ class DataWorkflowStateMachine(Construct):
             ),
         )
         self._grant_data_checks(stack)
+        records = rendered_resource(
+            stack, stack.resolve(run_records_arn(props.layout.curated_bucket, props.dataset.name))
+        )
         acknowledge(
             self.state_machine.role,
             {
                 "AwsSolutions-IAM5[Resource::*]": "log delivery and X-Ray actions Step Functions "
                 "needs, and cloudwatch:PutMetricData for the data-check failure count, have no "
                 "resource-level permissions",
+                f"AwsSolutions-IAM5[Resource::{records}]": "the workflow reads the run records "
+                "of its own executions (s3:GetObject only), whose keys hold the execution name",
             },
         )
 
@@ -133,16 +169,21 @@ class DataWorkflowStateMachine(Construct):
     def timeout(self) -> cdk.Duration:
         """Every job may use its whole timeout on every attempt, plus the overhead."""
         props = self._props
-        jobs = len(props.jobs) * props.job_timeout_minutes * props.job_attempts
+        jobs = len(props.glue_job_names) * props.job_timeout_minutes * props.job_attempts
         return cdk.Duration.minutes(jobs + OVERHEAD_MINUTES)
 
+    # Input and failures ------------------------------------------------------------------
+
     def _apply_defaults(self) -> sfn.Chain:
-        """``$.run``: the execution input over the defaults (``raw_prefix``)."""
+        """``$.run``: the execution input over the defaults."""
         defaults = sfn.Pass(
             self,
             "CollectInput",
             parameters={
-                "defaults": {"raw_prefix": DEFAULT_RAW_PREFIX},
+                "defaults": {
+                    "raw_prefix": self._props.dataset.spec.raw.prefix,
+                    "replay": NO_REPLAY,
+                },
                 "input": sfn.JsonPath.object_at("$"),
             },
         )
@@ -157,8 +198,9 @@ class DataWorkflowStateMachine(Construct):
         )
         return defaults.next(merge)
 
-    def _failure_path(self) -> sfn.IChainable:
-        """Publish ``$.error`` with the execution to the topic, then fail with it."""
+    def _notify_failure(self) -> sfn.IChainable:
+        """Publish the data set, the failed step (``$.failed.step``) and ``$.error`` with the
+        execution to the topic, then fail with the error."""
         props = self._props
         publish = tasks.SnsPublish(
             self,
@@ -167,10 +209,12 @@ class DataWorkflowStateMachine(Construct):
             subject=f"Data workflow {props.state_machine_name} failed",
             message=sfn.TaskInput.from_object(
                 {
+                    "dataset": props.dataset.name,
                     "stateMachine": props.state_machine_name,
                     "execution": sfn.JsonPath.string_at("$$.Execution.Id"),
-                    "input": sfn.JsonPath.object_at("$.run"),
+                    "failedStep": sfn.JsonPath.string_at("$.failed.step"),
                     "error": sfn.JsonPath.object_at("$.error"),
+                    "input": sfn.JsonPath.object_at("$.run"),
                 }
             ),
             result_path=sfn.JsonPath.DISCARD,
@@ -179,24 +223,56 @@ class DataWorkflowStateMachine(Construct):
         failed = sfn.Fail(self, "Failed", error_path="$.error.Error", cause_path="$.error.Cause")
         return publish.next(failed)
 
-    def _fail_with(self, construct_id: str, error: str, cause: str) -> sfn.IChainable:
-        """A named failure without a caught exception: set ``$.error`` and notify."""
+    def _failed_at(self, step: str) -> sfn.IChainable:
+        """Record that ``step`` failed (``$.failed``), then notify; one state a step."""
+        if step not in self._step_failures:
+            self._step_failures[step] = sfn.Pass(
+                self,
+                f"Record{pascal(step.replace(' ', '_'))}Failure",
+                result=sfn.Result.from_object({"step": step}),
+                result_path="$.failed",
+            ).next(self._notify)
+        return self._step_failures[step]
+
+    def _fail_with(self, construct_id: str, step: str, error: str, cause: str) -> sfn.IChainable:
+        """A named failure without a caught exception: set ``$.error``, then record the step."""
         return sfn.Pass(
             self,
             construct_id,
-            result=sfn.Result.from_object({"Error": error, "Cause": cause}),
+            parameters={"Error": error, "Cause": cause},
             result_path="$.error",
-        ).next(self._notify)
+        ).next(self._failed_at(step))
+
+    def _check_execution_name(self, then: sfn.IChainable) -> sfn.IChainable:
+        refused = self._fail_with(
+            "ExecutionNameRefused",
+            STEP_EXECUTION_NAME,
+            "InvalidExecutionName",
+            sfn.JsonPath.format(
+                "execution name {} holds characters other than letters, digits, '-' and '_'; "
+                "it is the run's batch id and names its records: start the run again with such "
+                "a name",
+                sfn.JsonPath.execution_name,
+            ),
+        )
+        return (
+            sfn.Choice(self, "ExecutionNameUsable?")
+            .when(unsafe_execution_name(), refused)
+            .otherwise(then)
+        )
+
+    # Crawler -----------------------------------------------------------------------------
 
     def _glue_call(self, construct_id: str, action: str, result_path: str) -> tasks.CallAwsService:
-        props = self._props
+        crawler = self._props.crawler
+        assert crawler is not None
         call = tasks.CallAwsService(
             self,
             construct_id,
             service="glue",
             action=action,
-            parameters={"Name": props.crawler_name},
-            iam_resources=[props.crawler_arn],
+            parameters={"Name": crawler.name},
+            iam_resources=[crawler.arn],
             result_path=result_path,
         )
         call.add_retry(
@@ -207,10 +283,11 @@ class DataWorkflowStateMachine(Construct):
         )
         return call
 
-    def _crawl(self) -> sfn.Chain:
+    def _crawl(self, then: sfn.IChainable) -> sfn.Chain:
         """Start the crawler (or join a crawl already running) and poll it, at most
-        ``CRAWLER_MAX_POLLS`` times."""
-        props = self._props
+        ``CRAWLER_MAX_POLLS`` times, then go on with ``then``."""
+        crawler = self._props.crawler
+        assert crawler is not None
         start = self._glue_call("StartCrawler", "startCrawler", sfn.JsonPath.DISCARD)
         begin_polling = sfn.Pass(
             self,
@@ -221,14 +298,14 @@ class DataWorkflowStateMachine(Construct):
         start.add_catch(
             begin_polling, errors=["Glue.CrawlerRunningException"], result_path=sfn.JsonPath.DISCARD
         )
-        start.add_catch(self._notify, result_path="$.error")
+        start.add_catch(self._failed_at(STEP_CRAWLER), result_path="$.error")
         wait = sfn.Wait(
             self,
             "WaitForCrawler",
             time=sfn.WaitTime.duration(cdk.Duration.seconds(CRAWLER_POLL_SECONDS)),
         )
         get = self._glue_call("GetCrawler", "getCrawler", "$.crawler")
-        get.add_catch(self._notify, result_path="$.error")
+        get.add_catch(self._failed_at(STEP_CRAWLER), result_path="$.error")
         count = sfn.Pass(
             self,
             "CountPoll",
@@ -239,13 +316,14 @@ class DataWorkflowStateMachine(Construct):
             sfn.Choice(self, "CrawlSucceeded?")
             .when(
                 sfn.Condition.string_equals("$.crawler.Crawler.LastCrawl.Status", "SUCCEEDED"),
-                self._jobs(),
+                then,
             )
             .otherwise(
                 self._fail_with(
+                    "CrawlerDidNotSucceed",
+                    STEP_CRAWLER,
                     "CrawlerFailed",
-                    "CrawlerFailed",
-                    f"crawler {props.crawler_name} did not succeed; see its CloudWatch logs",
+                    f"crawler {crawler.name} did not succeed; see its CloudWatch logs",
                 )
             )
         )
@@ -256,8 +334,9 @@ class DataWorkflowStateMachine(Construct):
                 sfn.Condition.number_greater_than_equals("$.polls.count", CRAWLER_MAX_POLLS),
                 self._fail_with(
                     "CrawlerTimedOut",
+                    STEP_CRAWLER,
                     "CrawlerTimedOut",
-                    f"crawler {props.crawler_name} still running after "
+                    f"crawler {crawler.name} still running after "
                     f"{CRAWLER_MAX_POLLS * CRAWLER_POLL_SECONDS} s",
                 ),
             )
@@ -265,29 +344,35 @@ class DataWorkflowStateMachine(Construct):
         )
         return start.next(begin_polling).next(wait).next(get).next(poll)
 
+    # Jobs --------------------------------------------------------------------------------
+
     def _jobs(self) -> sfn.IChainable:
-        """Each Glue job in job-graph order, then the data checks."""
+        """Each Glue job in job-graph order, then the data checks and the attention step."""
         props = self._props
-        raw_uri = sfn.JsonPath.format(
-            "s3://{}/{}",
-            props.layout.raw_bucket.bucket_name,
-            sfn.JsonPath.string_at("$.run.raw_prefix"),
+        arguments = sfn.TaskInput.from_object(
+            {
+                f"--{BATCH_ID}": sfn.JsonPath.execution_name,
+                f"--{RAW_URI}": sfn.JsonPath.format(
+                    "s3://{}/{}",
+                    props.layout.raw_bucket.bucket_name,
+                    sfn.JsonPath.string_at("$.run.raw_prefix"),
+                ),
+                f"--{REPLAY}": sfn.JsonPath.string_at("$.run.replay"),
+            }
         )
         runs: list[tasks.GlueStartJobRun] = []
-        for job in props.jobs:
+        for job, glue_job_name in props.glue_job_names.items():
             run = tasks.GlueStartJobRun(
                 self,
-                f"Run{_pascal(job.name)}Job",
-                glue_job_name=job.glue_job_name,
+                f"Run{pascal(job)}Job",
+                glue_job_name=glue_job_name,
                 integration_pattern=sfn.IntegrationPattern.RUN_JOB,
-                arguments=sfn.TaskInput.from_object(
-                    {"--raw_uri": raw_uri, "--batch_id": sfn.JsonPath.execution_name}
-                ),
+                arguments=arguments,
                 result_selector={
                     "id": sfn.JsonPath.string_at("$.Id"),
                     "state": sfn.JsonPath.string_at("$.JobRunState"),
                 },
-                result_path=f"$.jobRuns.{job.name}",
+                result_path=f"$.jobRuns.{job}",
             )
             run.add_retry(
                 errors=list(GLUE_TRANSIENT_ERRORS),
@@ -304,21 +389,24 @@ class DataWorkflowStateMachine(Construct):
                     max_attempts=props.job_attempts - 1,
                     backoff_rate=2,
                 )
-            run.add_catch(self._notify, result_path="$.error")
+            run.add_catch(self._failed_at(job_step(job)), result_path="$.error")
             runs.append(run)
         chain = sfn.Chain.start(runs[0])
         for run in runs[1:]:
             chain = chain.next(run)
-        return chain.next(self._data_checks()).next(sfn.Succeed(self, "Succeeded"))
+        if self._checked:
+            chain = chain.next(self._data_checks())
+        return chain.next(self._attention())
+
+    # Data checks and attention -----------------------------------------------------------
 
     def _data_checks(self) -> sfn.IChainable:
-        """Each checked table's contract rules as one Athena query, in parallel; a query that
-        returns a row (a broken rule) fails its branch. A failure is counted in the
+        """Every checked table's branch in parallel. A broken contract is counted in the
         ``DataQualityFailures`` metric (alarmed) before the failure path."""
         props = self._props
         checks = sfn.Parallel(self, "DataChecks", result_path=sfn.JsonPath.DISCARD)
-        for contract in props.checked_contracts:
-            checks.branch(self._check_table(contract))
+        for table in self._checked:
+            checks.branch(check_branch(self, table, self._check_target))
         record = tasks.CallAwsService(
             self,
             "CountDataCheckFailure",
@@ -326,98 +414,112 @@ class DataWorkflowStateMachine(Construct):
             action="putMetricData",
             parameters={
                 "Namespace": props.metric_namespace,
-                "MetricData": [{"MetricName": DATA_CHECK_METRIC, "Value": 1, "Unit": "Count"}],
+                "MetricData": [
+                    {
+                        "MetricName": DATA_CHECK_METRIC,
+                        "Dimensions": [{"Name": DATASET_DIMENSION, "Value": props.dataset.name}],
+                        "Value": 1,
+                        "Unit": "Count",
+                    }
+                ],
             },
             iam_resources=["*"],
             result_path=sfn.JsonPath.DISCARD,
         )
         record.add_catch(self._notify, result_path=sfn.JsonPath.DISCARD)
-        checks.add_catch(record.next(self._notify), result_path="$.error")
+        violated = sfn.Pass(
+            self,
+            "RecordDataContractViolation",
+            result=sfn.Result.from_object({"step": STEP_DATA_CHECKS}),
+            result_path="$.failed",
+        )
+        checks.add_catch(
+            violated.next(record).next(self._notify),
+            errors=[CONTRACT_VIOLATED],
+            result_path="$.error",
+        )
+        checks.add_catch(self._failed_at(STEP_DATA_CHECKS), result_path="$.error")
         return checks
 
-    def _check_table(self, contract: Contract) -> sfn.IChainable:
+    def _attention(self) -> sfn.IChainable:
+        """Read the raw job's record; when it quarantined whole objects, publish a notice. The
+        execution succeeds either way."""
         props = self._props
-        name = _pascal(contract.name)
-        query = sfn.CustomState(
+        raw_job = props.dataset.job_graph.raw_jobs[0]
+        read = read_run_record(
             self,
-            f"Query{name}",
-            state_json={
-                "Type": "Task",
-                "Resource": f"arn:{cdk.Aws.PARTITION}:states:::athena:startQueryExecution.sync",
-                "Parameters": {
-                    "QueryString": violations_query(contract),
-                    "WorkGroup": props.workgroup_name,
-                    "QueryExecutionContext": {"Database": props.database_name},
-                },
-                "ResultSelector": {"id.$": "$.QueryExecution.QueryExecutionId"},
-                "ResultPath": "$.query",
-            },
+            "ReadRawJobRunRecord",
+            bucket=props.layout.curated_bucket,
+            dataset=props.dataset.name,
+            job=raw_job.name,
+            result_path="$.attention",
         )
-        query.add_retry(
-            errors=["Athena.TooManyRequestsException"],
-            interval=cdk.Duration.seconds(10),
-            max_attempts=5,
-            backoff_rate=2,
-        )
-        results = tasks.CallAwsService(
+        read.add_catch(self._failed_at(STEP_ATTENTION), result_path="$.error")
+        quarantined = f"$.attention.{RECORD}.objects_quarantined"
+        notice = tasks.SnsPublish(
             self,
-            f"Read{name}Violations",
-            service="athena",
-            action="getQueryResults",
-            parameters={
-                "QueryExecutionId": sfn.JsonPath.string_at("$.query.id"),
-                "MaxResults": 2,
-            },
-            iam_resources=[self._workgroup_arn],
-            result_selector={"rows": sfn.JsonPath.list_at("$.ResultSet.Rows")},
-            result_path="$.result",
+            "NotifyQuarantinedObjects",
+            topic=props.topic,
+            subject=f"Data workflow {props.state_machine_name}: raw objects quarantined",
+            message=sfn.TaskInput.from_object(
+                {
+                    "dataset": props.dataset.name,
+                    "stateMachine": props.state_machine_name,
+                    "execution": sfn.JsonPath.string_at("$$.Execution.Id"),
+                    "objectsQuarantined": sfn.JsonPath.number_at(quarantined),
+                    "quarantineTable": raw_job.quarantine,
+                    "note": "the run succeeded; these raw objects could not be read whole and "
+                    "are in the quarantine table with the reason",
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
         )
-        # The first row holds the column names; a second one is a broken rule.
-        verdict = (
-            sfn.Choice(self, f"{name}Passes?")
+        notice.add_retry(max_attempts=3, interval=cdk.Duration.seconds(5))
+        notice.add_catch(self._failed_at(STEP_ATTENTION), result_path="$.error")
+        decide = (
+            sfn.Choice(self, "ObjectsQuarantined?")
             .when(
-                sfn.Condition.is_present("$.result.rows[1]"),
-                sfn.Fail(
-                    self,
-                    f"{name}BreaksContract",
-                    error="DataContractViolated",
-                    cause=f"{contract.name} breaks rules of contracts/{contract.name}.yaml; "
-                    "see the Athena query results of this execution",
+                sfn.Condition.and_(
+                    sfn.Condition.is_present(quarantined),
+                    sfn.Condition.number_greater_than(quarantined, 0),
                 ),
+                notice.next(self._succeeded),
             )
-            .otherwise(sfn.Succeed(self, f"{name}Passed"))
+            .otherwise(self._succeeded)
         )
-        return query.next(results).next(verdict)
+        return read.next(decide)
 
     def _grant_data_checks(self, stack: cdk.Stack) -> None:
         """What the Athena queries need: the workgroup, the checked tables' catalog entries and
-        data, and the results prefix."""
+        data, the results prefix, and the key (records, tables, results)."""
         props = self._props
-        role = self.state_machine.role
-        tables = [contract.name for contract in props.checked_contracts]
-        statements = [
-            iam.PolicyStatement(
-                actions=[
-                    "athena:StartQueryExecution",
-                    "athena:GetQueryExecution",
-                    "athena:StopQueryExecution",
-                    "athena:GetWorkGroup",
-                ],
-                resources=[self._workgroup_arn],
-            ),
-            iam.PolicyStatement(
-                actions=list(CATALOG_READ),
-                resources=table_arns(stack, props.database_name, tables),
-            ),
-            *location_statements((props.layout.table(t) for t in tables), write=False),
-            *location_statements(
-                [Location(props.athena_results_bucket, ATHENA_RESULTS_PREFIX)], write=True
-            ),
-            key_statement(props.data_key),
-        ]
+        tables = [table.contract.name for table in self._checked]
+        statements: list[iam.PolicyStatement] = [key_statement(props.data_key)]
+        if tables:
+            statements = [
+                iam.PolicyStatement(
+                    actions=[
+                        "athena:StartQueryExecution",
+                        "athena:GetQueryExecution",
+                        "athena:StopQueryExecution",
+                        "athena:GetWorkGroup",
+                    ],
+                    resources=[self._check_target.workgroup_arn],
+                ),
+                iam.PolicyStatement(
+                    actions=list(CATALOG_READ),
+                    resources=table_arns(stack, props.database_name, tables),
+                ),
+                *location_statements((props.layout.table(t) for t in tables), write=False),
+                *location_statements(
+                    [Location(props.athena_results_bucket, ATHENA_RESULTS_PREFIX)], write=True
+                ),
+                *statements,
+            ]
         attach(
-            role,
+            self.state_machine.role,
             statements,
             "the Athena data checks read the checked tables' prefixes and write query results "
-            "under the workgroup's result prefix",
+            "under the workgroup's result prefix; run records are read under the data set's "
+            "_state/<data set>/runs/ prefix only",
         )
