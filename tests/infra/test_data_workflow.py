@@ -1,21 +1,34 @@
-"""CDK assertions on the data workflow stack of each environment, and prod vs dev."""
+"""CDK assertions on the data workflow stack of each environment: what the data sets share,
+what each data set gets, and prod vs dev."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from dataops.resource_names import PublishedResource, glue_database_name, parameter_name
+from dataops.job_contexts import Locations, job_context
+from dataops.resource_names import (
+    DataSetResource,
+    PublishedResource,
+    crawler_name,
+    dataset_parameter_name,
+    glue_database_name,
+    glue_job_name,
+    parameter_name,
+    state_machine_name,
+)
+from jobkit.arguments import OPTIONAL, REQUIRED, from_arguments
+from jobkit.partitions import PARTITION_FLOOR
 from stacks.data_workflow.catalog import PARQUET_SERDE
 from stacks.data_workflow.data_quality import checked_contracts, contract_rules
-from stacks.data_workflow.glue_jobs import GLUE_MAX_RETRIES, GLUE_VERSION, glue_job_name
-from vpcflow_jobs.glue_shell import JOB_ARGUMENTS
+from stacks.data_workflow.glue_jobs import CONSOLE_BATCH_ID, GLUE_MAX_RETRIES, GLUE_VERSION
+from stacks.data_workflow.published import ENVIRONMENT_RESOURCES
+from tests.infra.cfn import rendered
 
 pytestmark = pytest.mark.xdist_group("synth")
-
-RUN_TIME_ARGUMENTS = {"JOB_NAME", "batch_id"}  # Glue's own, and the execution name
 
 
 @pytest.fixture(scope="module")
@@ -39,17 +52,29 @@ def _resources(template: Template, kind: str) -> dict[str, dict[str, Any]]:
     return template.find_resources(kind)
 
 
+def _jobs(template: Template) -> dict[str, dict[str, Any]]:
+    return {
+        j["Properties"]["Name"]: j["Properties"]
+        for j in _resources(template, "AWS::Glue::Job").values()
+    }
+
+
 def test_every_environment_has_a_data_workflow_stack(built_app, project):
     assert set(built_app.stages) == {env.name for env in project.config.environments}
+    for stage in built_app.stages.values():
+        assert set(stage.data_workflow.datasets) == set(project.datasets)
 
 
-def test_buckets_are_versioned_private_ssl_only_and_logged(dev):
+def test_buckets_are_versioned_private_ssl_only_owner_enforced_and_logged(dev):
     buckets = _resources(dev, "AWS::S3::Bucket")
     assert len(buckets) == 6
     for bucket in buckets.values():
         properties = bucket["Properties"]
         assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
         assert all(properties["PublicAccessBlockConfiguration"].values())
+        assert properties["OwnershipControls"] == {
+            "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]
+        }
     logged = [b for b in buckets.values() if "LoggingConfiguration" in b["Properties"]]
     assert len(logged) == 5
     kms = [
@@ -94,6 +119,7 @@ def test_prod_retains_data_and_dev_destroys_it(dev, prod):
 
 def test_catalog_tables_are_generated_from_the_contracts(dev, project):
     database = glue_database_name(project.config.project, "dev")
+    dev.resource_count_is("AWS::Glue::Database", 1)
     dev.has_resource_properties(
         "AWS::Glue::Database", {"DatabaseInput": Match.object_like({"Name": database})}
     )
@@ -114,73 +140,131 @@ def test_catalog_tables_are_generated_from_the_contracts(dev, project):
             (c.name, c.type) for c in contract.partition_columns
         ]
         assert descriptor["SerdeInfo"]["SerializationLibrary"] == PARQUET_SERDE
-        assert f"/{name}/" in str(descriptor["Location"])
+        assert rendered(descriptor["Location"]).endswith(f"/{name}/")
         parameters = table_input["Parameters"]
         assert parameters["classification"] == "parquet"
         assert parameters["projection.enabled"] == "true"
         assert parameters["projection.dt.type"] == "date"
         assert parameters["projection.dt.format"] == "yyyy-MM-dd"
-        assert "dt=${dt}/" in str(parameters["storage.location.template"])
+        assert parameters["projection.dt.range"] == f"{PARTITION_FLOOR.isoformat()},NOW"
+        assert "dt=${dt}/" in rendered(parameters["storage.location.template"])
 
 
-def test_quarantine_table_lives_in_the_quarantine_bucket(dev):
-    (quarantine,) = [
-        t["Properties"]["TableInput"]
-        for t in _resources(dev, "AWS::Glue::Table").values()
-        if t["Properties"]["TableInput"]["Name"] == "quarantine_vpcflowlogs"
-    ]
-    assert "StorageQuarantine" in str(quarantine["StorageDescriptor"]["Location"])
+def test_quarantine_tables_live_in_the_quarantine_bucket(dev, project):
+    quarantines = {
+        job.quarantine
+        for dataset in project.datasets.values()
+        for job in dataset.job_graph.jobs
+        if job.quarantine
+    }
+    assert quarantines
+    for table in _resources(dev, "AWS::Glue::Table").values():
+        table_input = table["Properties"]["TableInput"]
+        location = rendered(table_input["StorageDescriptor"]["Location"])
+        assert ("StorageQuarantine" in location) == (table_input["Name"] in quarantines)
 
 
-def test_crawler_has_no_schedule_and_a_header_classifier(dev):
-    (crawler,) = _resources(dev, "AWS::Glue::Crawler").values()
-    properties = crawler["Properties"]
-    assert "Schedule" not in properties
-    assert "/AWSLogs/" in str(properties["Targets"]["S3Targets"][0]["Path"])
-    assert properties["CrawlerSecurityConfiguration"]
+def test_crawler_of_a_declared_crawler_reads_its_prefix_with_a_header_classifier(dev, project):
+    crawlers = {
+        c["Properties"]["Name"]: c["Properties"]
+        for c in _resources(dev, "AWS::Glue::Crawler").values()
+    }
+    crawled = {
+        crawler_name(project.config.project, "dev", d.name): d
+        for d in project.datasets.values()
+        if d.spec.crawler is not None
+    }
+    assert set(crawlers) == set(crawled)
+    for name, dataset in crawled.items():
+        properties = crawlers[name]
+        assert "Schedule" not in properties
+        path = rendered(properties["Targets"]["S3Targets"][0]["Path"])
+        assert path.endswith(f"/{dataset.spec.raw.prefix}")
+        assert properties["TablePrefix"] == f"raw_{dataset.name}_"
+        assert properties["CrawlerSecurityConfiguration"]
     dev.has_resource_properties(
         "AWS::Glue::Classifier",
         {"CsvClassifier": Match.object_like({"Delimiter": " ", "ContainsHeader": "PRESENT"})},
     )
 
 
-def test_glue_jobs_follow_the_job_graph_and_the_config(templates, project):
+def test_glue_jobs_follow_each_job_graph_and_the_config(templates, project):
     for env in project.config.environments:
-        jobs = {
-            j["Properties"]["Name"]: j["Properties"]
-            for j in _resources(templates[env.name], "AWS::Glue::Job").values()
-        }
+        jobs = _jobs(templates[env.name])
         assert set(jobs) == {
-            glue_job_name(project.config.project, env.name, name)
-            for name in project.job_graph.names
+            glue_job_name(project.config.project, env.name, dataset.name, job)
+            for dataset in project.datasets.values()
+            for job in dataset.job_graph.names
         }
         for job in jobs.values():
-            assert job["GlueVersion"] == GLUE_VERSION
+            assert job["GlueVersion"] == GLUE_VERSION == "5.1"
             assert job["Command"]["Name"] == "glueetl"
             assert job["Command"]["PythonVersion"] == "3"
+            assert rendered(job["Command"]["ScriptLocation"]).endswith(".py")
             assert job["WorkerType"] == env.glue.worker_type
             assert job["NumberOfWorkers"] == env.glue.workers
             assert job["Timeout"] == env.glue.timeout_minutes
-            assert job["MaxRetries"] == GLUE_MAX_RETRIES  # the workflow retries (config)
+            assert job["MaxRetries"] == GLUE_MAX_RETRIES == 0  # the workflow retries (config)
             assert job["ExecutionClass"] == ("FLEX" if env.glue.flex else "STANDARD")
             assert job["SecurityConfiguration"]
             arguments = job["DefaultArguments"]
-            assert arguments["--job-bookmark-option"] == "job-bookmark-enable"
+            assert arguments["--job-bookmark-option"] == "job-bookmark-disable"
             assert arguments["--enable-auto-scaling"] == "true"
             assert arguments["--enable-continuous-cloudwatch-log"] == "true"
             assert arguments["--enable-metrics"] == "true"
-            assert str(arguments["--extra-py-files"]).endswith(".zip")
-            assert {f"--{a}" for a in JOB_ARGUMENTS} - {
-                f"--{a}" for a in RUN_TIME_ARGUMENTS
-            } <= set(arguments)
+            assert arguments["--batch_id"] == CONSOLE_BATCH_ID
+            zips = rendered(arguments["--extra-py-files"]).split(",")
+            assert len(zips) == 2
+            assert all(path.endswith(".zip") for path in zips)
+            assert {f"--{name}" for name in (*REQUIRED, *OPTIONAL)} <= set(arguments)
+
+
+def _local(dataset_root: str) -> Locations:
+    return Locations(
+        table=lambda name: f"{dataset_root}/{name}",
+        state=lambda name: f"{dataset_root}/_state/{name}",
+        raw=lambda dataset: f"{dataset_root}/raw",
+    )
+
+
+def test_job_arguments_parse_back_into_the_context_the_local_runner_builds(dev, project):
+    """The Glue shell reads what the CDK app wrote: the same job context as run-local's,
+    apart from where things are."""
+    jobs = _jobs(dev)
+    database = glue_database_name(project.config.project, "dev")
+    for dataset in project.datasets.values():
+        for spec in dataset.job_graph.jobs:
+            name = glue_job_name(project.config.project, "dev", dataset.name, spec.name)
+            arguments = {
+                key.removeprefix("--"): rendered(value)
+                for key, value in jobs[name]["DefaultArguments"].items()
+            }
+            parsed = from_arguments(arguments)
+            local = job_context(
+                dataset, spec, _local("/warehouse"), CONSOLE_BATCH_ID, database=database
+            )
+            assert list(parsed.inputs) == list(local.inputs)
+            assert list(parsed.outputs) == list(local.outputs)
+            unplaced = {
+                "inputs": dict.fromkeys(local.inputs, ""),
+                "outputs": dict.fromkeys(local.outputs, ""),
+                "state_uri": "",
+                "raw_uri": "raw",
+                "started_at": local.started_at,
+            }
+            assert dataclasses.replace(parsed, **unplaced) == dataclasses.replace(local, **unplaced)
+            for table, location in {**parsed.inputs, **parsed.outputs}.items():
+                bucket = "StorageQuarantine" if table == spec.quarantine else "StorageCurated"
+                assert location.startswith(f"s3://<{bucket}")
+                assert location.endswith(f"/{table}/")
+            assert parsed.state_uri.endswith(f"/_state/{dataset.name}/")
+            assert parsed.raw_uri.startswith("s3://<StorageRawLanding")
+            assert parsed.raw_uri.endswith(f"/{dataset.spec.raw.prefix}")
 
 
 def test_dev_runs_flex_and_prod_standard(dev, prod):
     dev.has_resource_properties("AWS::Glue::Job", {"ExecutionClass": "FLEX"})
-    assert all(
-        j["Properties"]["ExecutionClass"] == "STANDARD"
-        for j in _resources(prod, "AWS::Glue::Job").values()
-    )
+    assert all(j["ExecutionClass"] == "STANDARD" for j in _jobs(prod).values())
 
 
 def test_glue_security_configuration_encrypts_s3_logs_and_bookmarks(dev):
@@ -210,19 +294,19 @@ def test_data_quality_rulesets_from_the_contracts(dev, project):
     )
 
 
-def test_state_machine_logs_everything_encrypted_and_traces(dev):
-    dev.has_resource_properties(
-        "AWS::StepFunctions::StateMachine",
-        {
-            "TracingConfiguration": {"Enabled": True},
-            "LoggingConfiguration": Match.object_like({"Level": "ALL"}),
-        },
-    )
+def test_one_state_machine_a_data_set_logging_everything_encrypted(dev, project):
+    machines = _resources(dev, "AWS::StepFunctions::StateMachine")
+    assert {m["Properties"]["StateMachineName"] for m in machines.values()} == {
+        state_machine_name(project.config.project, "dev", dataset) for dataset in project.datasets
+    }
+    for machine in machines.values():
+        assert machine["Properties"]["TracingConfiguration"] == {"Enabled": True}
+        assert machine["Properties"]["LoggingConfiguration"]["Level"] == "ALL"
     for group in _resources(dev, "AWS::Logs::LogGroup").values():
         assert "KmsKeyId" in group["Properties"]
 
 
-def test_schedule_only_where_configured(templates, project):
+def test_a_schedule_a_data_set_only_where_configured(templates, project):
     for env in project.config.environments:
         rules = [
             r["Properties"]
@@ -232,20 +316,25 @@ def test_schedule_only_where_configured(templates, project):
         if env.schedule is None:
             assert rules == []
         else:
-            assert [r["ScheduleExpression"] for r in rules] == [env.schedule]
-            assert "StateMachine" in str(rules[0]["Targets"][0]["Arn"])
+            assert [r["ScheduleExpression"] for r in rules] == [env.schedule] * len(
+                project.datasets
+            )
+            assert all("StateMachine" in str(r["Targets"][0]["Arn"]) for r in rules)
 
 
-def test_alarms_notify_the_topic_and_are_published(built_app, dev, project):
+def test_alarms_of_every_data_set_notify_the_topic_and_are_published(built_app, dev, project):
     stack = built_app.stages["dev"].data_workflow
     alarms = _resources(dev, "AWS::CloudWatch::Alarm")
-    assert sorted(a["Properties"]["AlarmName"] for a in alarms.values()) == sorted(
-        stack.alarm_names
-    )
-    assert len(stack.alarms) == len(stack.alarm_names) == 4
-    metrics = {a["Properties"]["MetricName"] for a in alarms.values()}
-    assert {"ExecutionsFailed", "ExecutionsTimedOut", "GlueJobRunFailures"} <= metrics
-    assert "DataQualityFailures" in metrics
+    names = sorted(a["Properties"]["AlarmName"] for a in alarms.values())
+    assert names == sorted(stack.alarm_names)
+    for dataset in project.datasets:
+        prefix = f"{project.config.project}-dev-{dataset}-"
+        assert {name.removeprefix(prefix) for name in names if name.startswith(prefix)} == {
+            "ExecutionsFailed",
+            "ExecutionsTimedOut",
+            "GlueJobRunFailures",
+            "DataQualityFailures",
+        }
     topic = stack.resolve(stack.topic.topic_arn)
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [topic]
@@ -258,23 +347,36 @@ def test_alarms_notify_the_topic_and_are_published(built_app, dev, project):
     )
 
 
-def test_glue_job_failures_reach_the_topic_and_a_metric(dev):
-    dev.has_resource_properties(
-        "AWS::Events::Rule",
-        {
-            "EventPattern": Match.object_like(
-                {
-                    "source": ["aws.glue"],
-                    "detail-type": ["Glue Job State Change"],
-                    "detail": Match.object_like({"state": ["FAILED", "TIMEOUT", "ERROR"]}),
-                }
-            )
-        },
-    )
-    dev.has_resource_properties(
-        "AWS::Logs::MetricFilter",
-        {"MetricTransformations": [Match.object_like({"MetricName": "GlueJobRunFailures"})]},
-    )
+def test_data_quality_alarm_counts_the_workflow_metric_by_data_set(dev, project):
+    namespace = f"{project.config.project}/dev"
+    for dataset in project.datasets:
+        name = f"{project.config.project}-dev-{dataset}-DataQualityFailures"
+        (alarm,) = [
+            a["Properties"]
+            for a in _resources(dev, "AWS::CloudWatch::Alarm").values()
+            if a["Properties"]["AlarmName"] == name
+        ]
+        metrics = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+        assert {
+            "Namespace": namespace,
+            "MetricName": "DataQualityFailures",
+            "Dimensions": [{"Name": "Dataset", "Value": dataset}],
+        } in metrics
+        assert any(m["Namespace"] == "AWS/Events" for m in metrics)
+
+
+def test_glue_job_failures_of_a_data_set_reach_the_topic_and_its_alarm(dev, project):
+    rules = [
+        r["Properties"]
+        for r in _resources(dev, "AWS::Events::Rule").values()
+        if r["Properties"].get("EventPattern", {}).get("source") == ["aws.glue"]
+    ]
+    assert len(rules) == len(project.datasets)
+    for rule in rules:
+        pattern = rule["EventPattern"]
+        assert pattern["detail-type"] == ["Glue Job State Change"]
+        assert pattern["detail"]["state"] == ["FAILED", "TIMEOUT", "ERROR"]
+        assert len(rule["Targets"]) == 2  # the topic and the failure log
 
 
 def test_topic_is_encrypted_and_only_alarms_and_rules_publish(dev):
@@ -308,10 +410,13 @@ def test_athena_workgroup_enforces_encrypted_results(dev):
     )
 
 
-def test_every_published_resource_has_its_parameter(dev, project):
+def test_published_names_of_the_environment_and_of_each_data_set(dev, project):
     names = {p["Properties"]["Name"] for p in _resources(dev, "AWS::SSM::Parameter").values()}
-    assert names == {
-        parameter_name(project.config.project, "dev", member) for member in PublishedResource
+    name = project.config.project
+    assert names == {parameter_name(name, "dev", member) for member in ENVIRONMENT_RESOURCES} | {
+        dataset_parameter_name(name, "dev", dataset, member)
+        for dataset in project.datasets
+        for member in DataSetResource
     }
 
 
@@ -325,8 +430,11 @@ def test_stack_attributes_for_the_delivery_pipeline_and_tests(built_app, project
         "athena_results_bucket",
         "assets_bucket",
         "data_key",
-        "state_machine",
         "topic",
         "athena_workgroup_name",
+        "integration_test_role",
     ):
         assert getattr(stack, attribute) is not None
+    for workflow in stack.datasets.values():
+        assert workflow.state_machine is not None
+        assert workflow.alarm_names

@@ -1,8 +1,10 @@
-"""Parts of the data workflow stack that need no synthesized app: the job library zip, the
-partition projection rules, the sandbox stage and a bad config failing the synth on one line."""
+"""Parts of the data workflow stack that need no synthesized app: the job zips, the partition
+projection rules, crawler exclusions, flow-log destinations, delivery source ARNs, the sandbox
+stage and a bad config failing the synth on one line."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -14,24 +16,51 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 import yaml
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from dataops.contracts import Contract
+from dataops.datasets import DataSet
 from dataops.declarations import DeclarationError
 from dataops.project import PROJECT_ROOT
+from jobkit.partitions import PARTITION_FLOOR
 from stacks.app_builder import BuiltApp, build_app, new_app
 from stacks.data_workflow.catalog import projection_parameters
+from stacks.data_workflow.crawler import crawler_exclusions
+from stacks.data_workflow.flow_logs import destination_folder
 from stacks.data_workflow.job_library import build_library_zip, library_zip_bytes
+from stacks.data_workflow.landing_zone import (
+    DeliveryAccessProps,
+    allow_delivery,
+    source_arns,
+)
 from stacks.sandbox import SANDBOX_CONTEXT_KEY, add_sandbox_stage
 
-LIBRARY = PROJECT_ROOT / "glue_scripts" / "vpcflow_jobs"
+GLUE_SCRIPTS = PROJECT_ROOT / "glue_scripts"
 
 
-def test_job_library_zip_has_the_package_at_its_root_and_no_bytecode():
-    names = zipfile.ZipFile(io.BytesIO(library_zip_bytes(LIBRARY))).namelist()
-    assert "vpcflow_jobs/__init__.py" in names
-    assert all(name.startswith("vpcflow_jobs/") for name in names)
+def _zip_names(package: str) -> list[str]:
+    return zipfile.ZipFile(io.BytesIO(library_zip_bytes(GLUE_SCRIPTS / package))).namelist()
+
+
+def test_framework_zip_has_the_package_at_its_root_and_no_bytecode():
+    names = _zip_names("jobkit")
+    assert "jobkit/__init__.py" in names
+    assert "jobkit/runner.py" in names
+    assert all(name.startswith("jobkit/") for name in names)
     assert not [name for name in names if name.endswith(".pyc") or "__pycache__" in name]
+
+
+def test_data_set_zip_holds_its_sql_models_for_importlib_resources(project):
+    for dataset in project.datasets.values():
+        names = _zip_names(dataset.name)
+        assert f"{dataset.name}/__init__.py" in names
+        for job in dataset.job_graph.jobs:
+            if job.sql is not None:
+                assert f"{dataset.name}/{job.sql}" in names
+            if job.python is not None:
+                assert f"{job.python.replace('.', '/')}.py" in names
 
 
 def test_job_library_zip_is_byte_identical_for_the_same_sources(tmp_path):
@@ -57,17 +86,98 @@ def _contract(partition_type: str) -> Contract:
     )
 
 
-def test_date_partitions_are_projected_at_their_location():
-    parameters = projection_parameters(_contract("date"), "s3://bucket/example/")
+def test_date_partitions_are_projected_from_the_floor_at_their_location():
+    parameters = projection_parameters("demo", _contract("date"), "s3://bucket/example/")
     assert parameters["projection.day.type"] == "date"
+    assert parameters["projection.day.range"] == f"{PARTITION_FLOOR.isoformat()},NOW"
     assert parameters["storage.location.template"] == "s3://bucket/example/day=${day}/"
 
 
 def test_other_partition_types_are_a_one_line_declaration_error():
     with pytest.raises(DeclarationError) as raised:
-        projection_parameters(_contract("string"), "s3://bucket/example/")
+        projection_parameters("demo", _contract("string"), "s3://bucket/example/")
     (line,) = raised.value.lines
-    assert line.startswith("contracts/example.yaml: partition_keys: ")
+    assert line.startswith("contracts/demo/example.yaml: partition_keys: ")
+    assert "; fix: " in line
+
+
+def _with_raw(dataset: DataSet, **raw: str) -> DataSet:
+    spec = dataset.spec.model_copy(update={"raw": dataset.spec.raw.model_copy(update=raw)})
+    return dataclasses.replace(dataset, spec=spec)
+
+
+def test_crawler_excludes_the_other_data_sets_folders_and_their_siblings(project):
+    vpcflow = project.datasets["vpcflow"]
+    trail = dataclasses.replace(
+        _with_raw(vpcflow, layout="{account}/CloudTrail/{region}/{yyyy}/{MM}/{dd}/"), name="trail"
+    )
+    elsewhere = dataclasses.replace(
+        _with_raw(vpcflow, prefix="other/", layout="{account}/Other/{region}/{yyyy}/{MM}/{dd}/"),
+        name="elsewhere",
+    )
+    datasets = {"vpcflow": vpcflow, "trail": trail, "elsewhere": elsewhere}
+    assert crawler_exclusions(vpcflow, datasets) == ["*/CloudTrail/**", "*/CloudTrail-*/**"]
+    assert crawler_exclusions(trail, datasets) == ["*/vpcflowlogs/**", "*/vpcflowlogs-*/**"]
+    assert crawler_exclusions(vpcflow, {"vpcflow": vpcflow}) == []
+
+
+def test_a_sibling_pattern_never_excludes_the_data_set_s_own_folder(project):
+    vpcflow = project.datasets["vpcflow"]
+    digest = dataclasses.replace(
+        _with_raw(vpcflow, layout="{account}/vpcflowlogs-digest/{region}/{yyyy}/{MM}/{dd}/"),
+        name="digest",
+    )
+    assert crawler_exclusions(digest, {"vpcflow": vpcflow, "digest": digest}) == [
+        "*/vpcflowlogs/**"
+    ]
+
+
+def test_flow_logs_deliver_under_the_folder_before_awslogs(project):
+    vpcflow = project.datasets["vpcflow"]
+    assert destination_folder(vpcflow) == ""
+    assert destination_folder(_with_raw(vpcflow, prefix="flowlogs/AWSLogs/")) == "flowlogs/"
+    for prefix in ("flowlogs/", "AWSLogs/AWSLogs/"):
+        with pytest.raises(DeclarationError) as raised:
+            destination_folder(_with_raw(vpcflow, prefix=prefix))
+        (line,) = raised.value.lines
+        assert "raw.prefix" in line
+        assert "; fix: " in line
+
+
+def test_source_arns_expand_accounts_and_names(project):
+    delivery = project.datasets["vpcflow"].spec.delivery
+    assert delivery is not None
+    trail = delivery.model_copy(
+        update={"source_arn": "arn:{partition}:cloudtrail:*:{account}:trail/{name}"}
+    )
+    arns = source_arns(trail, ("111111111111", "222222222222"), ("org",))
+    assert [arn.split(":cloudtrail:")[1] for arn in arns] == [
+        "*:111111111111:trail/org",
+        "*:222222222222:trail/org",
+    ]
+    assert [a.split(":cloudtrail:")[1] for a in source_arns(trail, ("1" * 12,), ())] == [
+        f"*:{'1' * 12}:trail/*"
+    ]
+
+
+def test_an_undocumented_delivery_service_is_a_one_line_declaration_error(project):
+    vpcflow = project.datasets["vpcflow"]
+    assert vpcflow.spec.delivery is not None
+    delivery = vpcflow.spec.delivery.model_copy(update={"service": "example.amazonaws.com"})
+    stack = cdk.Stack(cdk.App(), "Undocumented")
+    with pytest.raises(DeclarationError) as raised:
+        allow_delivery(
+            DeliveryAccessProps(
+                dataset=vpcflow,
+                delivery=delivery,
+                source_accounts=("111111111111",),
+                source_names=(),
+                raw_bucket=s3.Bucket(stack, "Raw"),
+                data_key=kms.Key(stack, "Key"),
+            )
+        )
+    (line,) = raised.value.lines
+    assert line.startswith("glue_scripts/vpcflow/dataset.yaml: delivery.service: ")
     assert "; fix: " in line
 
 
@@ -117,7 +227,10 @@ def test_sandbox_stage_deploys_the_data_workflow_sized_like_its_environment(sand
     assert sandbox_app.sandbox is not None
     template = Template.from_stack(sandbox_app.sandbox.data_workflow)
     dev = project.config.environment("dev")
-    template.resource_count_is("AWS::Glue::Job", len(project.job_graph.names))
+    template.resource_count_is(
+        "AWS::Glue::Job",
+        sum(len(dataset.job_graph.names) for dataset in project.datasets.values()),
+    )
     template.has_resource_properties(
         "AWS::Glue::Job", {"NumberOfWorkers": dev.glue.workers, "ExecutionClass": "FLEX"}
     )
