@@ -79,9 +79,7 @@ def chosen_dataset(datasets: Mapping[str, DataSet], name: str | None) -> DataSet
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--dataset", default=None, help="flow-log data set (default: the only one)"
-    )
+    parser.add_argument("--dataset", default=None, help="flow-log data set (default: the only one)")
     parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help="project checkout")
 
 
