@@ -1,9 +1,10 @@
 """``diagrams``: Mermaid pictures of the delivery pipeline and the data workflow.
 
-Both are derived, never drawn by hand: the delivery pipeline from the synthesized
+All are derived, never drawn by hand: the delivery pipeline from the synthesized
 CodePipeline resource (stages, and actions grouped by run order, so parallel actions show side
-by side), the data workflow from the declared job graph and the table contracts. The README
-embeds them between markers; a test fails when the committed copies are stale.
+by side), each data set's workflow from its declarations (dataset.yaml, job graph, contracts).
+The README embeds them between markers; a test fails when a committed copy is stale, or when a
+diagram of a data set that no longer exists is left in docs/.
 """
 
 from __future__ import annotations
@@ -15,14 +16,19 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK
+from dataops.datasets import DataSet
 from dataops.declarations import DeclarationError
 from dataops.job_graph import RAW_SOURCE
 from dataops.project import PROJECT_ROOT, Project, load_project
 
 PIPELINE_TEMPLATE = "DeliveryPipeline.template.json"
 DELIVERY_PIPELINE_FILE = "delivery_pipeline.mmd"
-DATA_WORKFLOW_FILE = "data_workflow.mmd"
+DATA_WORKFLOW_PREFIX = "data_workflow_"
 README_MARKER = "<!-- diagram:{name} -->"
+
+
+def data_workflow_file(dataset: str) -> str:
+    return f"{DATA_WORKFLOW_PREFIX}{dataset}.mmd"
 
 
 def _node_id(*parts: str) -> str:
@@ -71,23 +77,34 @@ def delivery_pipeline_mermaid(template: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def data_workflow_mermaid(project: Project) -> str:
-    """Jobs (rounded) in graph order with the tables (cylinders, by layer) they read and write."""
-    lines = ["flowchart LR", f'  {RAW_SOURCE}[("raw landing zone<br/>AWSLogs/.../vpcflowlogs")]']
-    lines.append('  crawler{{"crawler"}}')
-    lines.append(f"  {RAW_SOURCE} --> crawler")
-    for table, contract in sorted(project.contracts.items()):
+def data_workflow_mermaid(dataset: DataSet) -> str:
+    """A data set's workflow: its landing zone, the crawler when declared, its jobs (rounded)
+    in graph order with the tables (cylinders, by layer) they read and write, the data checks
+    and the quarantine notice."""
+    raw = dataset.spec.raw
+    lines = [
+        "flowchart LR",
+        f'  {RAW_SOURCE}[("raw landing zone<br/>{raw.prefix}.../{raw.service_folder}")]',
+    ]
+    previous: str | None = None
+    if dataset.spec.crawler is not None:
+        lines.append('  crawler{{"crawler"}}')
+        lines.append(f"  {RAW_SOURCE} --> crawler")
+        previous = "crawler"
+    for table, contract in sorted(dataset.contracts.items()):
         lines.append(f'  {table}[("{table}<br/><i>{contract.layer}</i>")]')
-    previous = "crawler"
-    for job in project.job_graph.jobs:
+    for job in dataset.job_graph.jobs:
         job_id = _node_id("job", job.name)
         lines.append(f'  {job_id}(["{job.name} job"])')
-        lines.append(f"  {previous} -. then .-> {job_id}")
+        if previous is not None:
+            lines.append(f"  {previous} -. then .-> {job_id}")
         lines.extend(f"  {table} --> {job_id}" for table in job.reads)
-        lines.extend(f"  {job_id} --> {table}" for table in job.writes)
+        lines.extend(f"  {job_id} --> {table}" for table in job.outputs)
         previous = job_id
-    lines.append('  checks(["data checks"])')
+    lines.append('  checks(["data checks<br/>of the partitions the run wrote"])')
     lines.append(f"  {previous} -. then .-> checks")
+    lines.append('  attention(["notice of quarantined objects"])')
+    lines.append("  checks -. then .-> attention")
     return "\n".join(lines) + "\n"
 
 
@@ -101,8 +118,18 @@ def render(project: Project, assembly: Path) -> dict[str, str]:
     template = json.loads(template_path.read_text(encoding="utf-8"))
     return {
         DELIVERY_PIPELINE_FILE: delivery_pipeline_mermaid(template),
-        DATA_WORKFLOW_FILE: data_workflow_mermaid(project),
+        **{
+            data_workflow_file(name): data_workflow_mermaid(dataset)
+            for name, dataset in sorted(project.datasets.items())
+        },
     }
+
+
+def leftover_files(diagrams: dict[str, str], docs: Path) -> list[Path]:
+    """Data workflow diagrams in ``docs`` of data sets that no longer exist."""
+    return sorted(
+        path for path in docs.glob(f"{DATA_WORKFLOW_PREFIX}*.mmd") if path.name not in diagrams
+    )
 
 
 def embed_in_readme(readme: str, diagrams: dict[str, str]) -> str:
@@ -117,7 +144,9 @@ def embed_in_readme(readme: str, diagrams: dict[str, str]) -> str:
 
 
 def stale_files(root: Path, diagrams: dict[str, str], docs: Path) -> Iterable[str]:
-    """Names of committed diagrams (in ``docs`` and the README) that differ from ``diagrams``."""
+    """Names of committed diagrams (in ``docs`` and the README) that differ from ``diagrams``,
+    and of leftover ones."""
+    yield from (str(path) for path in leftover_files(diagrams, docs))
     for name, text in diagrams.items():
         path = docs / name
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
@@ -146,6 +175,9 @@ def main(args: argparse.Namespace) -> int:
             print(f"stale: {path}; fix: run `make diagrams` and commit the result")
         return EXIT_CHECK_FAILED if stale else EXIT_OK
     args.out.mkdir(parents=True, exist_ok=True)
+    for path in leftover_files(diagrams, args.out):
+        path.unlink()
+        print(f"removed {path}")
     for name, text in diagrams.items():
         (args.out / name).write_text(text, encoding="utf-8")
         print(f"wrote {args.out / name}")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from dataops.diagrams import (
     README_MARKER,
+    data_workflow_file,
     data_workflow_mermaid,
     delivery_pipeline_mermaid,
     embed_in_readme,
@@ -45,12 +48,34 @@ def test_pipeline_diagram_keeps_stage_order_and_parallel_actions() -> None:
     assert "Checks_Lint --> Checks_Unit" not in text
 
 
-def test_data_workflow_diagram_follows_the_job_graph(project) -> None:
-    text = data_workflow_mermaid(project)
+def test_data_workflow_diagram_of_a_data_set_follows_its_job_graph(project) -> None:
+    dataset = project.datasets["vpcflow"]
+    text = data_workflow_mermaid(dataset)
     assert text.index("job_staging") < text.index("job_intermediate") < text.index("job_mart")
-    for job in project.job_graph.jobs:
-        for table in job.writes:
+    assert "raw landing zone<br/>AWSLogs/.../vpcflowlogs" in text
+    assert "crawler -. then .-> job_staging" in text
+    for job in dataset.job_graph.jobs:
+        for table in job.outputs:
             assert f"job_{job.name} --> {table}" in text
+    assert set(project.contracts) - set(dataset.contracts) == {
+        table for table in project.contracts if f"{table}[" not in text
+    }
+
+
+def test_a_data_set_without_a_crawler_starts_with_its_first_job(project) -> None:
+    dataset = project.datasets["vpcflow"]
+    uncrawled = dataclasses.replace(dataset, spec=dataset.spec.model_copy(update={"crawler": None}))
+    text = data_workflow_mermaid(uncrawled)
+    assert "crawler" not in text
+    assert "raw --> job_staging" in text
+
+
+def test_a_diagram_of_a_data_set_that_is_gone_is_stale(tmp_path) -> None:
+    (tmp_path / "README.md").write_text("")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / data_workflow_file("gone")).write_text("flowchart LR\n")
+    assert list(stale_files(tmp_path, {}, docs)) == [str(docs / data_workflow_file("gone"))]
 
 
 def test_readme_blocks_are_replaced_in_place() -> None:
