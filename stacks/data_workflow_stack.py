@@ -163,7 +163,8 @@ class DataWorkflowStack(cdk.Stack):
         self.datasets = {
             dataset.name: DataSetWorkflow(
                 self,
-                pascal(dataset.name),
+                # Prefixed: a data set named like a shared part ("storage") stays apart.
+                f"DataSet{pascal(dataset.name)}",
                 props=DataSetWorkflowProps(
                     dataset=dataset,
                     crawler_exclusions=tuple(crawler_exclusions(dataset, project.datasets)),

@@ -255,7 +255,7 @@ def test_the_state_machine_reads_only_run_records_of_its_state(env_template, pro
     _, template = env_template
     policies = resources(template, "AWS::IAM::Policy")
     for dataset in project.datasets.values():
-        name = pascal(dataset.name)
+        name = f"DataSet{pascal(dataset.name)}"
         statements = [
             statement
             for logical_id, policy in policies.items()

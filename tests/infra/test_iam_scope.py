@@ -83,7 +83,7 @@ def dev(built_app) -> Template:
 
 
 def _job_role(dataset: str, job: str) -> str:
-    return f"{pascal(dataset)}Jobs{pascal(job)}Role"
+    return f"DataSet{pascal(dataset)}Jobs{pascal(job)}Role"
 
 
 def test_each_job_role_reads_and_writes_exactly_its_declared_tables(dev, project):
