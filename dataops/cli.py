@@ -35,8 +35,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "sample-data",
-        "dataops.sample_data",
-        "generate realistic raw flow-log files in the S3 layout (deterministic for a seed)",
+        "dataops.samples",
+        "generate realistic raw objects of every data set in the S3 layout (same seed, same bytes)",
     ),
     CommandSpec(
         "run-local",
