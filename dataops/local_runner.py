@@ -153,7 +153,7 @@ def check_tables(spark: Any, project: Project, locations: Locations) -> RunRepor
     # The checks only read the tables: the Spark ones (small jobs, mostly planning and
     # scheduling) and the DuckDB data tests run side by side.
     with ThreadPoolExecutor(max_workers=len(written) + 1) as pool:
-        data_tests = pool.submit(run_on_duckdb, tests, tables)
+        data_tests = pool.submit(run_on_duckdb, tests, tables, project.contracts)
         contract_checks = [
             pool.submit(check_table, spark, project.contracts[name], str(path))
             for name, path in written.items()

@@ -104,7 +104,9 @@ def test_only_dates_after_the_watermark_are_listed(backend, request) -> None:
     recording = Recording(storage)
     found = list_delivered(recording, raw, LAYOUT, after=dt.date(2024, 5, 6))
     assert [item.uri.rsplit("/", 1)[1] for item in found] == ["c.log.gz", "d.log.gz"]
-    assert all(after is not None and after.endswith("2024/05/07") for _, after in recording.listings)
+    assert all(
+        after is not None and after.endswith("2024/05/07") for _, after in recording.listings
+    )
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -126,9 +128,9 @@ def test_processed_objects_are_recorded_by_delivery_date(backend, request) -> No
     assert len(first.objects) == 4
     state.record(first.objects[:3], "b1", lateness_days=2)
     assert state.watermark() == dt.date(2024, 5, 5)
-    assert [item.uri.rsplit("/", 1)[1] for item in pending_objects(storage, state, run).objects] == [
-        "d.log.gz"
-    ]
+    assert [
+        item.uri.rsplit("/", 1)[1] for item in pending_objects(storage, state, run).objects
+    ] == ["d.log.gz"]
     state.record(first.objects[3:], "b2", lateness_days=2)
     assert state.watermark() == dt.date(2024, 5, 6)
     assert pending_objects(storage, state, run).objects == []
@@ -154,7 +156,9 @@ def test_queues_hold_what_a_consumer_has_not_processed(backend, request) -> None
     storage, raw, state_uri = request.getfixturevalue(backend)
     ledger = Ledger(storage, context(raw, state_uri))
     ledger.enqueue(("intermediate",), "staging", "b1", {"t": TableWrite("append", ("2024-05-06",))})
-    ledger.enqueue(("intermediate",), "staging", "b2", {"q": TableWrite("replace", ("2024-05-07",))})
+    ledger.enqueue(
+        ("intermediate",), "staging", "b2", {"q": TableWrite("replace", ("2024-05-07",))}
+    )
     ledger.enqueue(("intermediate",), "staging", "b3", {"t": TableWrite("append", ())})
     pending = ledger.pending("intermediate", ["t"])
     assert [(entry.batch_id, entry.tables) for entry in pending] == [
@@ -179,8 +183,12 @@ def test_queues_are_kept_per_raw_root(backend, request) -> None:
 def test_a_run_record_lists_partitions_for_sql_and_merges_reruns(backend, request) -> None:
     storage, raw, state_uri = request.getfixturevalue(backend)
     ledger = Ledger(storage, context(raw, state_uri))
-    ledger.write_run_record("exec:1", "mart", {"rows_out": 3}, {"m": TableWrite("replace", ("2024-05-07",))})
-    ledger.write_run_record("exec:1", "mart", {"rows_out": 1}, {"m": TableWrite("replace", ("2024-05-06",))})
+    ledger.write_run_record(
+        "exec:1", "mart", {"rows_out": 3}, {"m": TableWrite("replace", ("2024-05-07",))}
+    )
+    ledger.write_run_record(
+        "exec:1", "mart", {"rows_out": 1}, {"m": TableWrite("replace", ("2024-05-06",))}
+    )
     record = ledger.run_record("exec:1", "mart")
     assert record["rows_out"] == 1
     assert record["tables"]["m"] == {
@@ -224,7 +232,11 @@ def test_heads_read_the_first_line_and_name_what_is_not_gzip(backend, request, t
 
 
 def test_delivery_dates_come_from_the_folders_with_or_without_an_hour() -> None:
-    assert delivery_date("s3://r/AWSLogs/1/vpcflowlogs/x/2024/05/06/f.log.gz") == dt.date(2024, 5, 6)
-    assert delivery_date("s3://r/AWSLogs/1/vpcflowlogs/x/2024/05/06/13/f.log") == dt.date(2024, 5, 6)
+    assert delivery_date("s3://r/AWSLogs/1/vpcflowlogs/x/2024/05/06/f.log.gz") == dt.date(
+        2024, 5, 6
+    )
+    assert delivery_date("s3://r/AWSLogs/1/vpcflowlogs/x/2024/05/06/13/f.log") == dt.date(
+        2024, 5, 6
+    )
     assert delivery_date("s3://r/AWSLogs/1/vpcflowlogs/x/2024/02/30/f.log") is None
     assert delivery_date("s3://r/AWSLogs/1/readme.log") is None

@@ -11,7 +11,6 @@ import gzip
 from datetime import date
 
 import pytest
-
 from vpcflow_jobs.context import JobContext
 from vpcflow_jobs.staging import (
     files_by_header,

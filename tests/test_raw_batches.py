@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from dataops.local_runner import local_locations, run_dataset
 from dataops.job_contexts import job_context
+from dataops.local_runner import local_locations, run_dataset
 from jobkit.raw_staging import CountMismatch, ParsedRecords
 from jobkit.runner import run_job
 from tests.local_runs import run_local, table
@@ -104,7 +104,9 @@ def test_a_run_with_nothing_new_runs_green_and_changes_nothing(spark, clean) -> 
     )
 
 
-def test_empty_and_header_only_objects_are_done_without_quarantine(spark, project, tmp_path) -> None:
+def test_empty_and_header_only_objects_are_done_without_quarantine(
+    spark, project, tmp_path
+) -> None:
     raw, warehouse = tmp_path / "raw", tmp_path / "warehouse"
     write_object(raw, DAY1, "empty.log", b"")
     write_object(raw, DAY1, "empty.log.gz", b"")
@@ -162,7 +164,12 @@ def test_broken_objects_are_quarantined_whole_with_reason_key_and_size(broken) -
         ("truncated.log.gz", "unreadable_object", sizes["truncated.log.gz"], ""),
     ]
     details = dict(
-        table(warehouse, QUARANTINE, "regexp_extract(source_file, '[^/]+$'), detail", "WHERE line_number = 0")
+        table(
+            warehouse,
+            QUARANTINE,
+            "regexp_extract(source_file, '[^/]+$'), detail",
+            "WHERE line_number = 0",
+        )
     )
     assert details["binary.log"].startswith("not text")
     assert details["plain-named.log.gz"].startswith("not gzip")
@@ -180,7 +187,9 @@ def test_the_rest_of_a_broken_batch_is_staged_and_dates_athena_cannot_see_quaran
     assert dated == [("date_out_of_range", len(good) + 2), ("date_out_of_range", len(good) + 3)]
 
 
-def test_broken_objects_are_marked_done_and_never_poison_a_later_run(spark, project, broken) -> None:
+def test_broken_objects_are_marked_done_and_never_poison_a_later_run(
+    spark, project, broken
+) -> None:
     raw, warehouse, _, _, _, _ = broken
     before = table(warehouse, QUARANTINE)
     locations = local_locations(raw, warehouse)

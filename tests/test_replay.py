@@ -48,7 +48,9 @@ def replayed(spark, project, tmp_path_factory):
     same = DateRange(DAY1, DAY1)
     steps = run_dataset(spark, dataset, locations, "replay-same", replay=same, quiet=True)
     unchanged = _tables(warehouse)
-    write_flow_log(raw, DAY1, "fixable.log", [*clean_lines(DAY1, 3), bad.replace("ALLOW", "ACCEPT")])
+    write_flow_log(
+        raw, DAY1, "fixable.log", [*clean_lines(DAY1, 3), bad.replace("ALLOW", "ACCEPT")]
+    )
     run_dataset(spark, dataset, locations, "replay-fixed", replay=same, quiet=True)
     return warehouse, first, steps, unchanged, _tables(warehouse), fixable
 

@@ -32,7 +32,11 @@ JOBS = ("staging", "intermediate", "mart")
 # Columns that name the moment a run started: another run of the same batch writes its own.
 RUN_TIME_COLUMNS = ("ingested_at",)
 CASES = [
-    *((job, point) for job in JOBS for point in ("before_write", "partial_commit", "before_bookkeeping")),
+    *(
+        (job, point)
+        for job in JOBS
+        for point in ("before_write", "partial_commit", "before_bookkeeping")
+    ),
     ("staging", "partial_write"),
     ("staging", "before_commit"),
 ]
@@ -60,7 +64,9 @@ def owned_by(project, warehouse: Path, job: str) -> dict[str, object]:
     state = warehouse / "_state" / "vpcflow"
     owned: dict[str, object] = {}
     for name in spec.outputs:
-        columns = [c.name for c in dataset.contracts[name].columns if c.name not in RUN_TIME_COLUMNS]
+        columns = [
+            c.name for c in dataset.contracts[name].columns if c.name not in RUN_TIME_COLUMNS
+        ]
         owned[name] = table(warehouse, name, ", ".join(f'"{c}"' for c in columns))
     documents = [*state.glob("queues/*/*/*.json"), *state.glob(f"runs/*/{job}.json")]
     if spec.incremental == "raw_objects":

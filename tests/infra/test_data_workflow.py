@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
+from vpcflow_jobs.glue_shell import JOB_ARGUMENTS
 
 from dataops.resource_names import PublishedResource, glue_database_name, parameter_name
 from stacks.data_workflow.catalog import PARQUET_SERDE
 from stacks.data_workflow.data_quality import checked_contracts, contract_rules
 from stacks.data_workflow.glue_jobs import GLUE_MAX_RETRIES, GLUE_VERSION, glue_job_name
-from vpcflow_jobs.glue_shell import JOB_ARGUMENTS
 
 pytestmark = pytest.mark.xdist_group("synth")
 
