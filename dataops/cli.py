@@ -34,6 +34,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "validate config, contracts and the job graph; print a summary",
     ),
     CommandSpec(
+        "new-dataset",
+        "dataops.scaffold",
+        "scaffold a data set (parser, contracts, SQL model, data tests) that passes make test",
+    ),
+    CommandSpec(
         "sample-data",
         "dataops.samples",
         "generate realistic raw objects of every data set in the S3 layout (same seed, same bytes)",
