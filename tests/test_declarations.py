@@ -109,6 +109,7 @@ GRAPH = "glue_scripts/vpcflow/job_graph.yaml"
         (GRAPH, "python: vpcflow.staging", "python: other.staging", "is outside the data set"),
         (GRAPH, "    quarantine: quarantine_vpcflowlogs\n", "", "names its quarantine table"),
         (GRAPH, "incremental: append", "incremental: sometimes", "incremental: Input should be"),
+        (GRAPH, "reads: [staging_raw_vpcflowlogs]", "reads: [staging_raw_vpcflowlogs, quarantine_vpcflowlogs]", "an append job reads exactly one table"),
         (GRAPH, "    sql: models/inter_model_flowlogs.sql\n", "    python: vpcflow.staging\n    sql: models/inter_model_flowlogs.sql\n", "either python: <module> or sql: <file>"),
         ("glue_scripts/vpcflow/dataset.yaml", "{dd}/", "{day}/", "is not a delivery layout"),
         ("glue_scripts/vpcflow/dataset.yaml", "suffixes: [.log.gz, .log]", "suffixes: [log]", "log: not a file name suffix"),
