@@ -187,6 +187,7 @@ def run(raw: Path, warehouse: Path) -> Counts:
         "raw_line": "line",
         "reason": "reason",
         "detail": "reason || ' (header: ' || header_text || ')'",
+        "object_bytes": "CAST(NULL AS BIGINT)",
         "ingested_at": now,
         "ingest_batch_id": f"'{batch}'",
         "dt": "strptime(regexp_extract(source_file, '/(\\d{4}/\\d{2}/\\d{2})/', 1), '%Y/%m/%d')",

@@ -34,9 +34,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "validate config, contracts and the job graph; print a summary",
     ),
     CommandSpec(
+        "new-dataset",
+        "dataops.scaffold",
+        "scaffold a data set (parser, contracts, SQL model, data tests) that passes make test",
+    ),
+    CommandSpec(
         "sample-data",
-        "dataops.sample_data",
-        "generate realistic raw flow-log files in the S3 layout (deterministic for a seed)",
+        "dataops.samples",
+        "generate realistic raw objects of every data set in the S3 layout (same seed, same bytes)",
     ),
     CommandSpec(
         "run-local",

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CONFIG_PATH = Path("config/environments.yaml")
 
-# Regions where Glue 5.0, Step Functions, Athena and CodePipeline V2 are all offered.
+# Regions where Glue 5.1, Step Functions, Athena and CodePipeline V2 are all offered.
 KNOWN_REGIONS = frozenset(
     {
         "us-east-1", "us-east-2", "us-west-1", "us-west-2",

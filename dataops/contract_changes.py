@@ -17,10 +17,9 @@ from pathlib import Path
 import yaml
 
 from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
-from dataops.contracts import Contract
-from dataops.datasets import CONTRACTS_DIR
+from dataops.contracts import DEFAULT_CONTRACTS_DIR, Contract, load_contract_tree
 from dataops.declarations import DeclarationError, validate
-from dataops.project import PROJECT_ROOT, load_project
+from dataops.project import PROJECT_ROOT
 
 
 class ChangeClass(StrEnum):
@@ -49,7 +48,7 @@ def _git(root: Path, *args: str) -> str:
 def load_base_contracts(root: Path, ref: str) -> dict[str, Contract]:
     """The contracts as they are at ``ref``, validated by the same model."""
     _git(root, "rev-parse", "--verify", f"{ref}^{{commit}}")
-    names = _git(root, "ls-tree", "-r", "--name-only", ref, f"{CONTRACTS_DIR}/").split()
+    names = _git(root, "ls-tree", "-r", "--name-only", ref, f"{DEFAULT_CONTRACTS_DIR}/").split()
     contracts = {}
     for name in names:
         if name.endswith(".yaml"):
@@ -152,7 +151,7 @@ def main(args: argparse.Namespace) -> int:
         for line in exc.lines:
             print(f"error: {line}")
         return EXIT_USAGE
-    changes, failures = compare(base, load_project(args.root).contracts)
+    changes, failures = compare(base, load_contract_tree(args.root / DEFAULT_CONTRACTS_DIR))
     print(render(changes))
     for failure in failures:
         print(f"error: {failure}")

@@ -157,3 +157,23 @@ def load_contracts(directory: Path | str = DEFAULT_CONTRACTS_DIR) -> dict[str, C
     if errors:
         raise DeclarationError(errors)
     return contracts
+
+
+def load_contract_tree(directory: Path | str = DEFAULT_CONTRACTS_DIR) -> dict[str, Contract]:
+    """Every contract of every data set's folder under ``directory``, by table name."""
+    contracts: dict[str, Contract] = {}
+    errors: list[str] = []
+    for folder in sorted(path for path in Path(directory).iterdir() if path.is_dir()):
+        try:
+            loaded = load_contracts(folder)
+        except DeclarationError as exc:
+            errors.extend(exc.lines)
+            continue
+        for name in sorted(set(loaded) & set(contracts)):
+            errors.append(
+                f"{folder / name}.yaml: table '{name}' is declared twice; fix: rename one"
+            )
+        contracts |= loaded
+    if errors:
+        raise DeclarationError(errors)
+    return contracts

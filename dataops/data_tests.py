@@ -19,6 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK
+from dataops.contracts import Contract
 from dataops.declarations import DeclarationError
 from dataops.project import PROJECT_ROOT, load_project
 
@@ -80,7 +81,19 @@ def lint(tests: list[DataTest], known_tables: set[str]) -> list[str]:
     return problems
 
 
-def run_on_duckdb(tests: list[DataTest], locations: Mapping[str, Path]) -> list[DataTestResult]:
+def empty_table_sql(contract: Contract) -> str:
+    """A DuckDB query of no rows with the contract's columns: a table not written yet is an
+    empty table (as Athena sees it), not a missing one."""
+    columns = ", ".join(
+        f'CAST(NULL AS {exp.DataType.build(c.type, dialect="hive").sql("duckdb")}) AS "{c.name}"'
+        for c in contract.columns
+    )
+    return f"SELECT {columns} WHERE false"
+
+
+def run_on_duckdb(
+    tests: list[DataTest], locations: Mapping[str, Path], contracts: Mapping[str, Contract]
+) -> list[DataTestResult]:
     """Run ``tests`` over the Parquet tables at ``locations`` (table -> directory)."""
     import duckdb
 
@@ -92,6 +105,8 @@ def run_on_duckdb(tests: list[DataTest], locations: Mapping[str, Path]) -> list[
             pattern = str(location / "**" / "*.parquet")
             relation = connection.read_parquet(pattern, hive_partitioning=True, union_by_name=True)
             relation.create_view(table)
+        else:
+            connection.execute(f'CREATE VIEW "{table}" AS {empty_table_sql(contracts[table])}')
     results = []
     for test in tests:
         started = time.perf_counter()

@@ -77,6 +77,11 @@ class JobSpec(BaseModel):
                 "a job reading raw names its quarantine table (and only such a job); fix: add or "
                 "remove quarantine: <table>"
             )
+        if self.incremental == "append" and len(self.reads) != 1:
+            raise ValueError(
+                "an append job reads exactly one table (it sees only its input's new rows, so "
+                "a join would miss older rows); fix: read one table, or use recompute_partitions"
+            )
         if self.sql is not None and len(self.writes) != 1:
             raise ValueError("a SQL model writes exactly one table; fix: writes: [<table>]")
         return self

@@ -147,11 +147,13 @@ def check_tables(spark: Any, project: Project, locations: Locations) -> RunRepor
     report = RunReport()
     tables = {name: Path(locations.table(name)) for name in project.contracts}
     written = {name: path for name, path in tables.items() if any(path.rglob("*.parquet"))}
-    tests = [test for ds in project.datasets.values() for test in load_data_tests(ds.data_tests_dir)]
+    tests = [
+        test for ds in project.datasets.values() for test in load_data_tests(ds.data_tests_dir)
+    ]
     # The checks only read the tables: the Spark ones (small jobs, mostly planning and
     # scheduling) and the DuckDB data tests run side by side.
     with ThreadPoolExecutor(max_workers=len(written) + 1) as pool:
-        data_tests = pool.submit(run_on_duckdb, tests, tables)
+        data_tests = pool.submit(run_on_duckdb, tests, tables, project.contracts)
         contract_checks = [
             pool.submit(check_table, spark, project.contracts[name], str(path))
             for name, path in written.items()
@@ -241,11 +243,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: --raw {args.raw}: not a directory; fix: pass the folder holding AWSLogs/")
         return 2
     project = load_project(args.root)
-    unknown = sorted(set(args.dataset or []) - set(project.datasets))
-    if unknown:
-        raise DeclarationError(
-            [f"--dataset: no data set '{unknown[0]}'; fix: use one of {', '.join(project.datasets)}"]
-        )
+    project.select(args.dataset)
     try:
         replay = DateRange.parse(args.replay) if args.replay else None
     except ContextError as exc:

@@ -30,6 +30,18 @@ class Project:
             for name, contract in dataset.contracts.items()
         }
 
+    def select(self, names: list[str] | None, option: str = "--dataset") -> list[DataSet]:
+        """The data sets called ``names`` (all when None); an unknown name is a usage error."""
+        unknown = sorted(set(names or []) - set(self.datasets))
+        if unknown:
+            raise DeclarationError(
+                [
+                    f"{option}: no data set '{unknown[0]}'; fix: use one of "
+                    f"{', '.join(self.datasets)}"
+                ]
+            )
+        return [ds for name, ds in self.datasets.items() if names is None or name in names]
+
     def dataset_of(self, table: str) -> DataSet:
         return next(dataset for dataset in self.datasets.values() if table in dataset.contracts)
 

@@ -1,4 +1,5 @@
-"""``sample-data``: realistic raw VPC flow-log files, deterministic for a seed.
+"""Realistic raw VPC flow-log files, deterministic for a seed (the flow-log data set's sample
+data, see :mod:`dataops.samples`).
 
 The local run, the end-to-end test, the post-deploy integration run and the benchmark all need
 raw files that look like what AWS delivers to S3, including every way a line can be wrong, and
@@ -12,11 +13,9 @@ take seconds and little memory (``keep_records=False`` drops the per-record list
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import gzip
 import random
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 EPOCH = dt.date(1970, 1, 1)
+MART_TABLE = "data_app_conn_stats"
 DEFAULT_START = dt.date(2024, 5, 6)
 SECONDS_PER_DAY = 86_400
 MIN_RECORDS = 60
@@ -157,6 +157,10 @@ class GeneratedDataSet:
     malformed_by_reason: dict[str, int]
     valid_records: list[FlowRecord]
     conn_stats: dict[tuple[int, str, int], list[int]] = field(repr=False)
+
+    def expected_rows(self) -> dict[str, list[dict[str, object]]]:
+        """The mart's rows, by the mart's name (see :class:`dataops.samples.SampleData`)."""
+        return {MART_TABLE: self.expected_conn_stats()}
 
     def expected_conn_stats(self) -> list[dict[str, object]]:
         """The mart rows the data workflow must produce, sorted by its grain."""
@@ -492,34 +496,3 @@ def generate(
         valid_records=tally.records,
         conn_stats=tally.conn_stats,
     )
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, required=True, help="directory to write AWSLogs/ into")
-    parser.add_argument("--records", type=int, required=True, help="data lines to write in all")
-    parser.add_argument("--seed", type=int, required=True, help="same seed, same bytes")
-    parser.add_argument("--days", type=int, default=3, help="days of data (default: %(default)s)")
-    parser.add_argument(
-        "--start",
-        type=dt.date.fromisoformat,
-        default=DEFAULT_START,
-        help="first day, YYYY-MM-DD (default: %(default)s)",
-    )
-
-
-def main(args: argparse.Namespace) -> int:
-    try:
-        data = generate(
-            args.out, args.records, args.seed, args.days, args.start, keep_records=False
-        )
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    reasons = ", ".join(f"{reason} {count}" for reason, count in data.malformed_by_reason.items())
-    print(f"wrote {len(data.files)} files under {data.out_dir}")
-    print(
-        f"data lines {data.data_lines}: valid {data.valid_lines}, malformed {data.malformed_lines}"
-    )
-    print(f"malformed by reason: {reasons}")
-    print(f"expected mart rows: {len(data.conn_stats)}")
-    return 0

@@ -11,10 +11,10 @@ say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 2; }
 fingerprint() { cat "$@" | sha256sum | cut -c1-16; }
 
-# 1. Python 3.11 (the Python of Glue 5.0) and the virtual environment.
+# 1. Python 3.11 (the Python of Glue 5.1) and the virtual environment.
 command -v "$PYTHON_BIN" >/dev/null 2>&1 || PYTHON_BIN=python3
 "$PYTHON_BIN" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null \
-  || die "Python 3.11 is required (Glue 5.0 runs 3.11); install it (e.g. pyenv install 3.11) or set PYTHON=/path/to/python3.11"
+  || die "Python 3.11 is required (Glue 5.1 runs 3.11); install it (e.g. pyenv install 3.11) or set PYTHON=/path/to/python3.11"
 [ -x "$VENV/bin/python" ] || { say "creating $VENV"; "$PYTHON_BIN" -m venv "$VENV"; }
 
 # 2. Pinned Python packages, reinstalled only when a requirements file changes.
@@ -43,7 +43,7 @@ if [ ! -f "$npm_stamp" ]; then
   touch "$npm_stamp"
 fi
 
-# 5. Java 17+ for local Spark (pyspark 3.5 runs on Java 8/11/17).
+# 5. Java 17 for local Spark, as Glue 5.1 runs (pyspark 3.5 runs on Java 8/11/17).
 java_major() { java -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print (v[1] == 1 ? v[2] : v[1]); exit}'; }
 if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && [ "${DATAOPS_NO_APT:-0}" != 1 ]; then

@@ -77,7 +77,7 @@ def spark() -> Iterator[object]:
     batches are a few thousand lines, and on the pull-request box this JVM shares 3 GB with the
     synth worker (512 MB is near Spark's minimum of 450 MB; the footprint drops by ~130 MB)."""
     from dataops.spark_class_archive import jvm_options
-    from vpcflow_jobs.session import SMALL_BATCH_JVM_OPTIONS, build_local_session
+    from jobkit.session import SMALL_BATCH_JVM_OPTIONS, build_local_session
 
     session = build_local_session(
         settings={"spark.driver.memory": "512m"},

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from dataops.contract_changes import ChangeClass, compare, load_base_contracts
-from dataops.contracts import load_contracts
+from dataops.contracts import load_contract_tree
 from dataops.project import PROJECT_ROOT
 
-MART = "contracts/data_app_conn_stats.yaml"
+MART = "contracts/vpcflow/data_app_conn_stats.yaml"
 NEW_NULLABLE = '  - name: note\n    type: string\n    nullable: true\n    description: "x"\n'
 NEW_REQUIRED = '  - name: note\n    type: string\n    nullable: false\n    description: "x"\n'
 
@@ -37,7 +37,7 @@ def _edit(repo: Path, path: str, old: str, new: str) -> None:
 
 
 def _check(repo: Path):
-    return compare(load_base_contracts(repo, "HEAD"), load_contracts(repo / "contracts"))
+    return compare(load_base_contracts(repo, "HEAD"), load_contract_tree(repo / "contracts"))
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_removed_table_always_fails(repo) -> None:
 def test_new_nullable_column_and_new_table_are_additive(repo) -> None:
     _edit(repo, MART, "columns:\n", "columns:\n" + NEW_NULLABLE)
     extra = (repo / MART).read_text().replace("name: data_app_conn_stats", "name: conn_stats_v2")
-    (repo / "contracts" / "conn_stats_v2.yaml").write_text(extra)
+    (repo / "contracts" / "vpcflow" / "conn_stats_v2.yaml").write_text(extra)
     changes, failures = _check(repo)
     assert failures == []
     assert {(c.table, c.what, c.kind) for c in changes} >= {
@@ -112,6 +112,11 @@ def test_description_change_is_informational_and_version_may_not_go_down(repo) -
     assert failures == []
     _edit(repo, MART, "version: 1.0.0", "version: 0.9.0")
     assert _check(repo)[1] == ["data_app_conn_stats: version went down 1.0.0 -> 0.9.0"]
+
+
+def test_a_contract_moved_into_a_data_set_folder_is_the_same_table(repo) -> None:
+    (repo / "contracts" / "vpcflow").rename(repo / "contracts" / "flows")
+    assert _check(repo) == ([], [])
 
 
 def test_cli_exit_codes(repo) -> None:

@@ -11,29 +11,24 @@ run, took most of this module's time and memory.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import gzip
-import io
 import shutil
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from dataops import cli
-from dataops.data_tests import DEFAULT_DATA_TESTS_DIR
+from dataops import cli, data_tests
 from dataops.project import PROJECT_ROOT
 from dataops.sample_data import generate
+from tests.local_runs import run_local, table
 
 pytestmark = pytest.mark.xdist_group("spark")
 
 RECORDS = 3_000
-# run-local writes the quarantine under WAREHOUSE/quarantine/ (its local quarantine_uri).
-QUARANTINE = "quarantine"
+QUARANTINE = "quarantine_vpcflowlogs"
 REQUIRED = {"version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport",
             "protocol", "packets", "bytes", "start", "end", "action", "log-status"}  # fmt: skip
 INTEGERS = {"version", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end",
@@ -98,42 +93,20 @@ def compute(raw: Path) -> Oracle:
     return oracle
 
 
-@contextlib.contextmanager
-def shared_session(spark) -> Iterator[None]:
-    """run-local builds the shared session instead of its own, and must not stop it."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("vpcflow_jobs.session.build_local_session", lambda *_, **__: spark)
-        patch.setattr(spark, "stop", lambda: None)
-        yield
-
-
-def run_local(spark, raw: Path, warehouse: Path) -> tuple[int, str]:
-    """``python -m dataops run-local --raw RAW --warehouse WAREHOUSE``: exit code and output."""
-    output = io.StringIO()
-    with shared_session(spark), contextlib.redirect_stdout(output):
-        code = cli.main(["run-local", "--raw", str(raw), "--warehouse", str(warehouse)])
-    return code, output.getvalue()
-
-
 def assert_summary(output: str, staging_rows_in: int) -> None:
     """The summary closes the output: a row a step, and every check passed."""
     lines = output.splitlines()
-    header = lines.index("step               rows in    rows out  quarantined  seconds")
+    header = next(n for n, line in enumerate(lines) if line.startswith("step    "))
     steps = [line.split() for line in lines[header + 1 : header + 4]]
-    assert steps[0][:2] == ["staging", f"{staging_rows_in:,}"], output
-    assert [step[0] for step in steps] == ["staging", "intermediate", "mart"], output
-    data_tests = len(list((PROJECT_ROOT / DEFAULT_DATA_TESTS_DIR).glob("*.sql")))
+    assert steps[0][:2] == ["vpcflow.staging", f"{staging_rows_in:,}"], output
+    assert [step[0] for step in steps] == [
+        "vpcflow.staging",
+        "vpcflow.intermediate",
+        "vpcflow.mart",
+    ], output
+    data_tests = len(list((PROJECT_ROOT / "data_tests" / "vpcflow").glob("*.sql")))
     assert "contract checks: passed" in lines, output
     assert f"data tests: {data_tests} passed, 0 failed" in lines, output
-
-
-def table(warehouse: Path, name: str, columns: str, tail: str = "") -> list[tuple]:
-    """Rows of one Parquet table written by run-local, sorted."""
-    files = f"{warehouse / name}/**/*.parquet"
-    return duckdb.sql(
-        f"SELECT {columns} FROM read_parquet('{files}', hive_partitioning = true) {tail} "
-        "ORDER BY ALL"
-    ).fetchall()
 
 
 MART = "dt, source_ip_address, destination_port, total_packets_sent, total_bytes_sent, " \
@@ -145,7 +118,7 @@ def outcome(spark, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     root = tmp_path_factory.mktemp("e2e")
     raw, warehouse = root / "raw", root / "warehouse"
     generate(raw, RECORDS, seed=23)
-    code, output = run_local(spark, raw, warehouse)
+    code, output = run_local(spark, raw, warehouse, "--dataset", "vpcflow")
     assert code == 0, output
     assert_summary(output, RECORDS)
     return raw, warehouse, compute(raw)
@@ -171,7 +144,7 @@ def test_a_rerun_on_the_same_input_adds_zero_rows(spark, outcome) -> None:
     raw, warehouse, oracle = outcome
     tables = ("staging_raw_vpcflowlogs", QUARANTINE, "inter_model_flowlogs")
     before = {name: table(warehouse, name, "count(*)") for name in tables}
-    code, output = run_local(spark, raw, warehouse)
+    code, output = run_local(spark, raw, warehouse, "--dataset", "vpcflow")
     assert code == 0, output
     assert_summary(output, 0)
     assert {name: table(warehouse, name, "count(*)") for name in tables} == before
@@ -181,13 +154,18 @@ def test_a_rerun_on_the_same_input_adds_zero_rows(spark, outcome) -> None:
 
 def test_a_failed_check_exits_1_naming_it(spark, outcome, tmp_path, monkeypatch) -> None:
     raw, warehouse, _ = outcome
-    data_tests = tmp_path / "data_tests"
-    shutil.copytree(PROJECT_ROOT / DEFAULT_DATA_TESTS_DIR, data_tests)
-    (data_tests / "every_mart_row_offends.sql").write_text("SELECT * FROM data_app_conn_stats\n")
-    monkeypatch.setattr("dataops.local_runner.DEFAULT_DATA_TESTS_DIR", data_tests)
+    offending = PROJECT_ROOT / "data_tests" / "vpcflow" / "every_mart_row_offends.sql"
+    real_load = data_tests.load_data_tests
+
+    def with_offending_test(directory):
+        tests = real_load(directory)
+        sql = "SELECT * FROM data_app_conn_stats"
+        return [*tests, data_tests.DataTest("every_mart_row_offends", offending, sql)]
+
+    monkeypatch.setattr("dataops.local_runner.load_data_tests", with_offending_test)
     copy = tmp_path / "warehouse"
     shutil.copytree(warehouse, copy)
-    code, output = run_local(spark, raw, copy)
+    code, output = run_local(spark, raw, copy, "--dataset", "vpcflow")
     assert code == 1, output
     assert "  FAILED every_mart_row_offends" in output, output
 

@@ -1,7 +1,7 @@
-"""The staging parse on small, hand-written lines: header-driven, every quarantine reason.
+"""The flow-log parser on small, hand-written lines: header-driven, every quarantine reason.
 
-The hand-written files are staged together, one file a case, in a single run (as the job
-stages every header group of a batch together): a run costs about a second of Spark planning
+The hand-written files are parsed together, one file a case, in a single run (as a staging run
+parses every header group of a batch together): a run costs about a second of Spark planning
 and scheduling whatever its size, and there are a dozen cases.
 """
 
@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import gzip
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from vpcflow_jobs.context import JobContext
-from vpcflow_jobs.staging import (
-    files_by_header,
-    parse_header,
-    read_raw_lines,
-    stage_files,
-)
-from vpcflow_jobs.storage import LocalStorage
+from jobkit.raw_source import RawObject
+from jobkit.raw_staging import ObjectProblem, read_texts
+from jobkit.storage import LocalStorage, first_line
+from vpcflow.staging import PARSER, parse_header, read_raw_lines
 
 pytestmark = pytest.mark.xdist_group("spark")
 
+RUN_DATE = date(2024, 6, 1)
 V2 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 OK_LINE = (
     "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1715000000 1715000060 ACCEPT OK"
@@ -55,9 +53,19 @@ FILES: dict[str, tuple[str, list[str]]] = {
     **{f"bad-{index}": (V2, [OK_LINE, line]) for index, (line, _, _) in enumerate(BAD_LINES)},
 }
 DAY = "AWSLogs/1/vpcflowlogs/r/2024/05/06"
-CONTEXT = JobContext(
-    raw_uri="r", warehouse_uri="w", quarantine_uri="q", state_uri="s", batch_id="b1"
-)
+
+
+def parse_files(spark, paths: list[Path]):
+    """What the staging run makes of ``paths``: grouped by header, parsed in one go."""
+    groups: dict = {}
+    for path in paths:
+        key = PARSER.classify(first_line(LocalStorage().head(str(path))))
+        assert not isinstance(key, ObjectProblem), key
+        groups.setdefault(key, []).append(RawObject(str(path), 0, date(2024, 5, 6)))
+    texts = {
+        key: read_texts(spark, objects, n)[0] for n, (key, objects) in enumerate(groups.items())
+    }
+    return PARSER.parse(texts, RUN_DATE)
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +75,9 @@ def parsed(spark, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[l
     day.mkdir(parents=True)
     for name, (header, lines) in FILES.items():
         (day / f"{name}.log").write_text("\n".join([header, *lines]) + "\n")
-    storage = LocalStorage()
-    output = stage_files(spark, files_by_header(storage, storage.list_files(str(day))), CONTEXT)
+    output = parse_files(spark, sorted(day.iterdir()))
     staged, quarantined = output.staged.collect(), output.quarantined.collect()
-    assert output.lines_read() == len(staged) + len(quarantined)
+    assert output.records_read.get["records"] == len(staged) + len(quarantined)
     return {
         name: (
             [row for row in staged if row.source_file.endswith(f"/{DAY}/{name}.log")],
@@ -86,7 +93,7 @@ def test_valid_line_is_typed_and_dated_by_start_utc(parsed) -> None:
     (row,) = staged
     assert (row.srcaddr, row.dstport, row.bytes, row.action) == ("10.0.0.1", 49152, 840, "ACCEPT")
     assert row.dt == date(2024, 5, 6)
-    assert (row.line_number, row.ingest_batch_id) == (2, "b1")
+    assert row.line_number == 2
 
 
 def test_custom_format_is_parsed_by_header_not_position(parsed) -> None:
@@ -119,7 +126,6 @@ def test_every_bad_line_is_quarantined_with_its_reason(parsed, line, reason, det
     (row,) = quarantined
     assert (row.reason, row.raw_line, row.line_number) == (reason, line, 3)
     assert detail in row.detail
-    assert row.dt == date(2024, 5, 6)
 
 
 def test_header_without_a_required_field_quarantines_the_whole_file(parsed) -> None:
@@ -152,13 +158,10 @@ def test_files_of_different_headers_in_one_run_are_each_parsed_by_their_own(
     (day / "a.log").write_text(f"{V2}\r\n{OK_LINE}\r\n\n{OK_LINE.replace('ACCEPT', 'ALLOW')}\n")
     (day / "b.log.gz").write_bytes(gzip.compress(f"{custom}\n{custom_line}\n".encode()))
     (day / "c.log").write_text(f"{V2}\n{OK_LINE.replace('eni-1', 'eni-3')}")
-    files = LocalStorage().list_files(str(tmp_path))
-    groups = files_by_header(LocalStorage(), files)
-    assert [len(group) for group in groups.values()] == [1, 2]
-    output = stage_files(spark, groups, CONTEXT)
+    output = parse_files(spark, sorted(day.iterdir()))
     staged = sorted(output.staged.collect(), key=lambda row: (row.interface_id, row.protocol))
     (bad,) = output.quarantined.collect()
-    assert output.lines_read() == 4
+    assert output.records_read.get["records"] == 4
     assert [(row.interface_id, row.protocol, row.line_number) for row in staged] == [
         ("eni-1", 6, 2),
         ("eni-1", 17, 2),
@@ -175,7 +178,8 @@ def test_files_of_different_headers_in_one_run_are_each_parsed_by_their_own(
 def test_raw_lines_are_numbered_from_the_header_without_carriage_returns(spark, tmp_path) -> None:
     path = tmp_path / "f.log.gz"
     path.write_bytes(gzip.compress(b"h1 h2\r\na b\r\n\r\nc\rd\n"))
-    rows = read_raw_lines(spark, [str(path)]).collect()
+    texts, _ = read_texts(spark, [RawObject(str(path), 0, date(2024, 5, 6))], 0)
+    rows = read_raw_lines(texts).collect()
     assert [(row.line_number, row.raw_line) for row in rows] == [
         (1, "h1 h2"),
         (2, "a b"),
@@ -183,3 +187,30 @@ def test_raw_lines_are_numbered_from_the_header_without_carriage_returns(spark, 
         (4, "cd"),
         (5, ""),
     ]
+
+
+def test_a_first_line_that_is_data_is_never_used_as_a_header() -> None:
+    problem = PARSER.classify(OK_LINE)
+    assert isinstance(problem, ObjectProblem)
+    assert problem.reason == "missing_header"
+    assert PARSER.classify(V2) == parse_header(V2)
+    assert PARSER.classify(CUSTOM) == parse_header(CUSTOM)
+    assert isinstance(PARSER.classify("vpc-0abc eni-1 ingress egress"), ObjectProblem)
+
+
+def test_flows_dated_where_athena_cannot_see_them_are_quarantined(spark, tmp_path) -> None:
+    path = tmp_path / DAY / "dates.log"
+    path.parent.mkdir(parents=True)
+    early = OK_LINE.replace("1715000000 1715000060", "946684799 946684800")
+    late = OK_LINE.replace("1715000000 1715000060", "1719878400 1719878460")
+    path.write_text("\n".join([V2, OK_LINE, early, late]) + "\n")
+    output = parse_files(spark, [path])
+    assert [row.line_number for row in output.staged.collect()] == [2]
+    rows = sorted(output.quarantined.collect(), key=lambda row: row.line_number)
+    assert [(row.line_number, row.reason) for row in rows] == [
+        (3, "date_out_of_range"),
+        (4, "date_out_of_range"),
+    ]
+    assert "flow dated 1999-12-31, outside the days Athena projects (2000-01-01 to 2024-06-01)" in (
+        rows[0].detail
+    )

@@ -17,7 +17,7 @@ APPROVAL = """    exposure_approval:
 
 def _setup(tmp_path: Path, new_block: str = "") -> tuple[Path, Path]:
     contracts, tests = tmp_path / "contracts", tmp_path / "data_tests"
-    shutil.copytree(PROJECT_ROOT / "contracts", contracts)
+    shutil.copytree(PROJECT_ROOT / "contracts" / "vpcflow", contracts)
     tests.mkdir()
     mart = contracts / "data_app_conn_stats.yaml"
     mart.write_text(mart.read_text().replace(APPROVAL, new_block))
@@ -29,10 +29,9 @@ def _problems(contracts: Path, tests: Path) -> list[str]:
 
 
 def test_shipped_contracts_pass_and_ip_columns_are_pii(project) -> None:
-    assert (
-        pii_problems(project.contracts, PROJECT_ROOT / "contracts", PROJECT_ROOT / "data_tests")
-        == []
-    )
+    for dataset in project.datasets.values():
+        contracts_dir = PROJECT_ROOT / "contracts" / dataset.name
+        assert pii_problems(dataset.contracts, contracts_dir, dataset.data_tests_dir) == []
     mart = project.contracts["data_app_conn_stats"].column("source_ip_address")
     assert mart.pii
     assert mart.exposure_approval is not None
@@ -49,7 +48,7 @@ def test_masking_needs_a_data_test_proving_it(tmp_path) -> None:
     contracts, tests = _setup(tmp_path, "    masking: hash\n")
     (problem,) = _problems(contracts, tests)
     assert "masked by hash but no data test proves it" in problem
-    assert "pii_data_app_conn_stats_source_ip_address.sql" in problem
+    assert str(tests / "pii_data_app_conn_stats_source_ip_address.sql") in problem
     (tests / "pii_data_app_conn_stats_source_ip_address.sql").write_text("SELECT 1")
     assert _problems(contracts, tests) == []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 
 from dataops.local_runner import log_text_bytes
-from vpcflow_jobs.session import SMALL_BATCH_JVM_OPTIONS, SMALL_BATCH_TEXT_BYTES, jit_options
+from jobkit.session import SMALL_BATCH_JVM_OPTIONS, SMALL_BATCH_TEXT_BYTES, jit_options
 
 
 def test_log_text_is_counted_uncompressed(tmp_path):

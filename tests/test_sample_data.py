@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import re
 from collections import Counter
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dataops import sample_data
+from dataops import cli
 from dataops.sample_data import (
     DEFAULT_FIELDS,
     QUARANTINE_REASONS,
@@ -150,20 +149,27 @@ def test_without_records_the_totals_and_the_mart_are_the_same(
 
 
 def run_cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    sample_data.add_arguments(parser)
-    return sample_data.main(parser.parse_args(argv))
+    return cli.main(["sample-data", *argv])
 
 
-def test_cli_writes_files_and_prints_the_counts(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_cli_writes_every_data_sets_objects_and_prints_the_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], project
 ) -> None:
     argv = ["--out", str(tmp_path), "--records", "200", "--seed", "5", "--days", "1"]
     assert run_cli(argv) == 0
-    assert "data lines 200" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "vpcflow: wrote" in out
+    assert "records 200" in out
+    assert "expected rows: data_app_conn_stats" in out
     assert any(tmp_path.rglob("*.log.gz"))
+    assert all(f"{name}: wrote" in out for name in project.datasets)
 
 
-def test_cli_rejects_too_few_records(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_rejects_too_few_records_and_an_unknown_data_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run_cli(["--out", str(tmp_path), "--records", "5", "--seed", "1"]) == 2
     assert "records must be at least" in capsys.readouterr().err
+    argv = ["--out", str(tmp_path), "--records", "100", "--seed", "1", "--dataset", "nope"]
+    assert run_cli(argv) == 2
+    assert "--dataset: no data set 'nope'" in capsys.readouterr().err

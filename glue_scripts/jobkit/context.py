@@ -100,8 +100,9 @@ class JobContext:
     raw: RawLayout | None = None
     replay: DateRange | None = None
     database: str = ""
+    # When the run started (UTC): the time every row it writes is ingested at.
     started_at: dt.datetime = field(
-        default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None), compare=False
     )
 
     def __post_init__(self) -> None:

@@ -1,0 +1,1 @@
+"""The $name data set: its parser; its SQL models live under models/."""
