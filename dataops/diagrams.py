@@ -25,6 +25,10 @@ PIPELINE_TEMPLATE = "DeliveryPipeline.template.json"
 DELIVERY_PIPELINE_FILE = "delivery_pipeline.mmd"
 DATA_WORKFLOW_PREFIX = "data_workflow_"
 README_MARKER = "<!-- diagram:{name} -->"
+# The README region holding every data set's diagram, rewritten whole (a new data set needs no
+# marker of its own).
+WORKFLOWS_BEGIN = "<!-- diagrams:data-workflows -->"
+WORKFLOWS_END = "<!-- /diagrams:data-workflows -->"
 
 
 def data_workflow_file(dataset: str) -> str:
@@ -132,8 +136,26 @@ def leftover_files(diagrams: dict[str, str], docs: Path) -> list[Path]:
     )
 
 
+def _workflow_blocks(diagrams: dict[str, str]) -> str:
+    """Each data set's diagram under its name and marker, by data set."""
+    blocks = [
+        f"`{name.removeprefix(DATA_WORKFLOW_PREFIX).removesuffix('.mmd')}`:\n\n"
+        f"{README_MARKER.format(name=name)}\n```mermaid\n{text}```\n"
+        for name, text in sorted(diagrams.items())
+        if name.startswith(DATA_WORKFLOW_PREFIX)
+    ]
+    return "\n".join(blocks)
+
+
 def embed_in_readme(readme: str, diagrams: dict[str, str]) -> str:
-    """Replace the fenced block after each ``<!-- diagram:<file> -->`` marker."""
+    """Rewrite the data workflows region whole, then replace the fenced block after each
+    ``<!-- diagram:<file> -->`` marker."""
+    region = re.compile(
+        rf"({re.escape(WORKFLOWS_BEGIN)}\n).*?({re.escape(WORKFLOWS_END)})", re.DOTALL
+    )
+    readme = region.sub(
+        lambda match: f"{match.group(1)}{_workflow_blocks(diagrams)}{match.group(2)}", readme
+    )
     for name, text in diagrams.items():
         marker = re.escape(README_MARKER.format(name=name))
         pattern = re.compile(rf"({marker}\n```mermaid\n).*?(```)", re.DOTALL)

@@ -8,6 +8,8 @@ import pytest
 
 from dataops.diagrams import (
     README_MARKER,
+    WORKFLOWS_BEGIN,
+    WORKFLOWS_END,
     data_workflow_file,
     data_workflow_mermaid,
     delivery_pipeline_mermaid,
@@ -68,6 +70,20 @@ def test_a_data_set_without_a_crawler_starts_with_its_first_job(project) -> None
     text = data_workflow_mermaid(uncrawled)
     assert "crawler" not in text
     assert "raw --> job_staging" in text
+
+
+def test_every_data_set_s_diagram_is_written_into_the_readme_region() -> None:
+    readme = f"intro\n{WORKFLOWS_BEGIN}\nold\n{WORKFLOWS_END}\nend\n"
+    diagrams = {
+        "delivery_pipeline.mmd": "p\n",
+        data_workflow_file("b"): "second\n",
+        data_workflow_file("a"): "first\n",
+    }
+    text = embed_in_readme(readme, diagrams)
+    assert "old" not in text
+    assert text.index("`a`:") < text.index("`b`:") < text.index(WORKFLOWS_END)
+    assert f"{README_MARKER.format(name=data_workflow_file('a'))}\n```mermaid\nfirst\n```" in text
+    assert embed_in_readme(text, diagrams) == text
 
 
 def test_a_diagram_of_a_data_set_that_is_gone_is_stale(tmp_path) -> None:
