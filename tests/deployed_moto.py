@@ -19,7 +19,8 @@ from moto.moto_api import state_manager
 from moto.stepfunctions.models import stepfunctions_backends
 
 from dataops.datasets import DataSet
-from dataops.integration.clients import Clients
+from dataops.integration import clients as clients_module
+from dataops.integration.clients import SESSION_NAME, Clients
 from dataops.integration.resources import Resources
 from dataops.project import Project
 from dataops.resource_names import (
@@ -47,7 +48,8 @@ NAMES = {
 
 def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fake credentials in ``REGION`` and every AWS call answered by moto; Athena queries stay
-    RUNNING for one poll, so a test can act while the product code waits."""
+    RUNNING for one poll, so a test can act while the product code waits. The commands' own
+    clients come from the tests' one session unless they assume a role."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -56,6 +58,14 @@ def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    assume = clients_module.session_for
+    monkeypatch.setattr(
+        clients_module,
+        "session_for",
+        lambda region, role_arn=None, session_name=SESSION_NAME: (
+            assume(region, role_arn, session_name) if role_arn else _session()
+        ),
+    )
     with mock_aws():
         state_manager.set_transition(ATHENA_MODEL, {"progression": "manual", "times": 1})
         try:
@@ -73,6 +83,7 @@ def _session() -> boto3.Session:
     )
 
 
+@functools.cache
 def moto_clients() -> Clients:
     session = _session()
     return Clients(
