@@ -42,7 +42,6 @@ COMMAND = "run-job"
 SUCCEEDED = "SUCCEEDED"
 # Glue's states of a run that has not ended.
 RUNNING_STATES = frozenset({"STARTING", "RUNNING", "STOPPING", "WAITING"})
-COUNTS = ("rows_in", "rows_out", "rows_quarantined", "objects_quarantined")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -112,16 +111,14 @@ def wait_for_job_run(
 
 def _counts(target: DeployedEnvironment, dataset: DataSet, batch_id: str, job: str) -> str:
     """The run record's counts, as one line (empty when the job left none)."""
-    from jobkit.context import batch_key
+    from dataops.integration.resources import RUN_COUNTS
     from jobkit.storage import S3Storage
 
-    state = target.resources.state_location(dataset)
-    record = S3Storage(target.clients.s3).read_json(
-        f"{state.uri}runs/{batch_key(batch_id)}/{job}.json"
-    )
+    uri = target.resources.run_record_uri(dataset, batch_id, job)
+    record = S3Storage(target.clients.s3).read_json(uri)
     if not record:
         return ""
-    return ", ".join(f"{key.replace('_', ' ')} {record.get(key, 0):,}" for key in COUNTS)
+    return ", ".join(f"{key.replace('_', ' ')} {record.get(key, 0):,}" for key in RUN_COUNTS)
 
 
 def _run(target: DeployedEnvironment, dataset: DataSet, job: str, wait: WaitLimits | None) -> int:

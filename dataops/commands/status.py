@@ -29,6 +29,7 @@ from dataops.deployed_environment import (
     environment_named,
     on_aws,
 )
+from dataops.integration.resources import RUN_COUNTS
 from dataops.project import PROJECT_ROOT, load_project
 
 if TYPE_CHECKING:
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
 COMMAND = "status"
 MAX_EXECUTIONS = 100
-COUNTS = ("rows_in", "rows_out", "rows_quarantined", "objects_quarantined")
 _YEAR_FOLDER = re.compile(r"/\d{4}/$")
 _TWO_DIGIT_FOLDER = re.compile(r"/\d{2}/$")
 _FIRST_DATE_SEGMENT = "{yyyy}"
@@ -102,19 +102,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _executions(
     target: DeployedEnvironment, dataset: DataSet, count: int, now: datetime
 ) -> list[ExecutionStatus]:
-    from jobkit.context import batch_key
     from jobkit.storage import S3Storage
 
-    arn = target.resources.state_machine_arn(dataset.name)
+    resources = target.resources
+    arn = resources.state_machine_arn(dataset.name)
     listed = target.clients.sfn.list_executions(stateMachineArn=arn, maxResults=count)
     state = S3Storage(target.clients.s3)
-    runs = f"{target.resources.state_location(dataset).uri}runs"
     executions = []
-    for execution in listed["executions"][:count]:
+    for execution in listed["executions"]:
         jobs: dict[str, JobCounts | None] = {}
         for job in dataset.job_graph.names:
-            record = state.read_json(f"{runs}/{batch_key(execution['name'])}/{job}.json")
-            jobs[job] = JobCounts(*(int(record.get(key, 0)) for key in COUNTS)) if record else None
+            record = state.read_json(resources.run_record_uri(dataset, execution["name"], job))
+            jobs[job] = JobCounts(*(int(record.get(k, 0)) for k in RUN_COUNTS)) if record else None
         started, stopped = execution["startDate"], execution.get("stopDate")
         executions.append(
             ExecutionStatus(
@@ -285,9 +284,9 @@ def render(target: DeployedEnvironment, statuses: list[DataSetStatus]) -> str:
                 continue
             lines.append(f"    {execution.name}:")
             counts = [
-                [job, *(f"{getattr(c, key):,}" for key in COUNTS)]
+                [job, *(f"{getattr(c, key):,}" for key in RUN_COUNTS)]
                 if c
-                else [job, *["-"] * len(COUNTS)]
+                else [job, *["-"] * len(RUN_COUNTS)]
                 for job, c in execution.jobs.items()
             ]
             header = ["job", "rows in", "rows out", "quarantined", "objects quarantined"]

@@ -22,10 +22,12 @@ from dataops.resource_names import (
     parameter_name,
     state_prefix,
 )
-from jobkit.context import RawLayout
+from jobkit.context import RawLayout, batch_key
 
 # GetParameters takes at most this many names a call.
 PARAMETERS_PER_CALL = 10
+# The counts every run record has (jobkit.ledger), in the order people read them.
+RUN_COUNTS = ("rows_in", "rows_out", "rows_quarantined", "objects_quarantined")
 
 
 class ResourcesMissing(Exception):
@@ -70,6 +72,10 @@ class Resources:
     def state_location(self, dataset: DataSet) -> Location:
         """The data set's incremental state (jobkit's ``state_uri``)."""
         return Location(self.curated_bucket, f"{state_prefix(dataset.name)}/")
+
+    def run_record_uri(self, dataset: DataSet, batch_id: str, job: str) -> str:
+        """The run record ``job`` left for batch ``batch_id`` (the execution's name)."""
+        return f"{self.state_location(dataset).uri}runs/{batch_key(batch_id)}/{job}.json"
 
     def raw_uri(self, raw_prefix: str) -> str:
         """The raw root a run told ``raw_prefix`` reads (jobkit's ``raw_uri``)."""
