@@ -90,7 +90,9 @@ def seeding_problems(dataset: DataSet, data: SampleData, out_dir: Path) -> list[
 
 
 def seed(s3: BaseClient, bucket: str, key_prefix: str, data: SampleData, out_dir: Path) -> int:
-    """Upload the generated objects under ``key_prefix``, keeping their layout; return how many."""
+    """Upload the generated objects under ``key_prefix``, keeping their layout; return how many.
+    (One PutObject each: test objects are small, and its errors are plain client errors.)"""
     for path in data.files:
-        s3.upload_file(str(path), bucket, f"{key_prefix}{path.relative_to(out_dir).as_posix()}")
+        key = f"{key_prefix}{path.relative_to(out_dir).as_posix()}"
+        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
     return len(data.files)
