@@ -24,6 +24,7 @@ from dataops.integration.report import (
 )
 from dataops.integration.resources import Location, Resources
 from dataops.integration.seeding import (
+    TEST_DAYS,
     TEST_YEAR,
     IntegrationRun,
     generate_test_data,
@@ -165,7 +166,7 @@ def test_mart_comparison_fails_when_the_prediction_has_other_columns(project: Pr
 def test_mart_query_selects_the_contracts_columns_of_the_test_year(project: Project) -> None:
     mart = project.contracts["data_app_conn_stats"]
 
-    sql = mart_query(mart, "db")
+    sql = mart_query(mart, "db", *TEST_DAYS)
 
     tree = sqlglot.parse_one(sql, read="trino")
     assert [column.name for column in tree.selects] == [c.name for c in mart.columns]

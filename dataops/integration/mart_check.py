@@ -1,4 +1,4 @@
-"""A mart's rows in the test partitions against the rows the data set's generator predicts."""
+"""A mart's rows against the rows the data set's sample-data generator predicts."""
 
 from __future__ import annotations
 
@@ -12,15 +12,13 @@ from dataops.contracts import Contract
 from dataops.data_tests import SOURCE_DIALECT
 from dataops.integration.athena import Row
 from dataops.integration.report import CheckFailed
-from dataops.integration.seeding import TEST_YEAR
 
 MAX_SHOWN = 5
 
 
-def mart_query(contract: Contract, database: str) -> str:
-    """SELECT the contract's columns of the test year's partitions only (Trino SQL): rows the
-    prediction lacks show up wherever in the test year they landed."""
-    first, last = dt.date(TEST_YEAR, 1, 1), dt.date(TEST_YEAR, 12, 31)
+def mart_query(contract: Contract, database: str, first: dt.date, last: dt.date) -> str:
+    """SELECT the contract's columns of the partitions from ``first`` to ``last`` (Trino SQL):
+    rows the prediction lacks show up wherever in the range they landed."""
     query = (
         exp.select(*(exp.column(column.name) for column in contract.columns))
         .from_(exp.table_(contract.name, db=database))

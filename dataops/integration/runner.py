@@ -40,6 +40,7 @@ from dataops.integration.resources import (
     missing_resources,
 )
 from dataops.integration.seeding import (
+    TEST_DAYS,
     IntegrationRun,
     generate_test_data,
     seed,
@@ -310,7 +311,7 @@ def _check_outputs(run: _Run, test: IntegrationRun, dataset: DataSet, data: Samp
     for table, expected in data.expected_rows().items():
         contract = dataset.contracts[table]
         with run.checks.check(f"{dataset.name}: mart {table}") as check:
-            sql = mart_query(contract, run.resources.glue_database)
+            sql = mart_query(contract, run.resources.glue_database, *TEST_DAYS)
             rows = run_query(run.clients.athena, target, sql, run.checks.pacing)
             check.detail = compare(contract, expected, rows)
     if run.settings.data_tests:

@@ -25,6 +25,7 @@ TEST_PREFIX_ROOT = "integration-tests/"
 TEST_START = dt.date(2001, 1, 2)
 # Partitions of this year are the test's; real data never reaches back that far.
 TEST_YEAR = TEST_START.year
+TEST_DAYS = (dt.date(TEST_YEAR, 1, 1), dt.date(TEST_YEAR, 12, 31))
 SEED = 6
 RECORDS = 600
 DAYS = 2
