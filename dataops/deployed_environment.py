@@ -133,8 +133,8 @@ def on_aws(action: Callable[[], int]) -> int:
         return action()
     except (ClientError, BotoCoreError) as exc:
         print(
-            f"error: {exc}; fix: check that these credentials (or --role-arn, "
-            "--assume-integration-role) may do this in the environment's account and region",
+            f"error: {exc}; fix: use credentials (or --role-arn, --assume-integration-role) "
+            "that may do this in the environment's account and region",
             file=sys.stderr,
         )
         return EXIT_CHECK_FAILED
