@@ -471,6 +471,43 @@ def test_every_data_set_runs_its_own_state_machine_side_by_side(
     assert_cleaned_up(fake)
 
 
+def test_a_data_set_without_a_generator_is_skipped_not_seeded(
+    aws, project: Project, tmp_path: Path
+) -> None:
+    original = project.datasets["vpcflow"]
+    spec = original.spec.model_copy(update={"sample_data": None})
+    two = dataclasses.replace(project, datasets={
+        "vpcflow": original, "bare": dataclasses.replace(original, name="bare", spec=spec),
+    })  # fmt: skip
+    fake = FakeAws(deploy(two, ENVIRONMENT), tmp_path)
+    fake.answer_predicted_marts()
+
+    results = run(fake, two, check="integration")
+
+    checks = by_name(results)
+    assert passed(results), "\n".join(fake.log)
+    assert checks["bare: seed"].outcome is Outcome.SKIPPED
+    assert "names no sample_data generator" in checks["bare: seed"].detail
+    assert not any(name.startswith("bare: ") and name != "bare: seed" for name in checks)
+    assert fake.executions("bare") == []
+
+
+def test_test_data_outside_the_test_year_is_never_seeded(
+    fake: FakeAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("dataops.integration.seeding.TEST_START", dt.date(2002, 1, 2))
+
+    results = run(fake)
+
+    seed = by_name(results)["vpcflow: seed"]
+    assert seed.outcome is Outcome.FAILED
+    assert seed.detail.endswith("problem(s) with the generated test data; nothing seeded")
+    assert any("not in 2001" in line for line in seed.lines)
+    assert fake.executions() == []
+    assert not fake.keys(fake.resources.raw_bucket, TEST_PREFIX_ROOT)
+    assert not passed(results)
+
+
 def test_missing_published_resources_fail_before_anything_is_seeded(
     fake: FakeAws, project: Project
 ) -> None:
