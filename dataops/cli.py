@@ -79,6 +79,21 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "prove a deployed environment works: seed data, run the workflow, run data tests",
     ),
     CommandSpec(
+        "replay",
+        "dataops.commands.replay",
+        "reprocess the raw objects delivered on a range of dates, in a deployed environment",
+    ),
+    CommandSpec(
+        "run-job",
+        "dataops.commands.run_job",
+        "run one job of a data set's deployed workflow by hand and wait for it",
+    ),
+    CommandSpec(
+        "status",
+        "dataops.commands.status",
+        "a deployed environment's last executions, run counts, newest raw object and partitions",
+    ),
+    CommandSpec(
         "alarm-watch",
         "dataops.alarm_watch",
         "after a deploy, fail when one of the environment's alarms fires within its watch time",

@@ -16,6 +16,7 @@ from dataops.declarations import DeclarationError
 from dataops.deployed_environment import (
     add_role_arguments,
     environment_named,
+    on_aws,
     role_arn,
     usage_error,
 )
@@ -79,7 +80,7 @@ def _check(environment: EnvironmentConfig, requested: str | None) -> str:
     return check
 
 
-def main(args: argparse.Namespace) -> int:
+def _main(args: argparse.Namespace) -> int:
     from dataops.integration.clients import build_clients
     from dataops.integration.pacing import Pacing
     from dataops.integration.report import passed, results_table, write_junit
@@ -106,14 +107,18 @@ def main(args: argparse.Namespace) -> int:
         workflow=WaitLimits(args.timeout_seconds, args.poll_seconds),
         queries=WaitLimits(args.query_timeout_seconds, args.query_poll_seconds),
     )
-    clients = build_clients(environment.region, role_arn(args, project, environment))
     print(
         f"integration-test: {check} of '{environment.name}' ({environment.account}, "
         f"{environment.region})",
         flush=True,
     )
+    clients = build_clients(environment.region, role_arn(args, project, environment))
     results = run_checks(clients, project, settings, Pacing(), new_run_id())
     print(results_table(results))
     if args.junit_xml:
         write_junit(args.junit_xml, f"integration-test.{environment.name}", results)
     return EXIT_OK if passed(results) else EXIT_CHECK_FAILED
+
+
+def main(args: argparse.Namespace) -> int:
+    return on_aws(lambda: _main(args))

@@ -1,55 +1,62 @@
-"""Removes what one run left behind: raw objects, query results, its test ``dt`` partitions."""
+"""Removes what an integration run left behind, and nothing else.
+
+Of the run: its raw objects and query results (under its own prefix). Of each data set: every
+test-year (2001) partition of each of its tables, and the state its jobs kept for the run's own
+raw root: the processed-objects record and watermark, queue entries, uncommitted work. The run
+records (``runs/integration-<run id>/``) stay: they describe the run's execution, which Step
+Functions keeps too (``python -m dataops status`` shows both).
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from botocore.client import BaseClient
 
-from dataops.contracts import Contract
+from dataops.datasets import DataSet
 from dataops.integration.report import CheckFailed
-from dataops.integration.resources import Resources
-from dataops.integration.seeding import TEST_PARTITIONS_BEFORE, TEST_PREFIX_ROOT, IntegrationRun
+from dataops.integration.resources import Location, Resources
+from dataops.integration.seeding import TEST_PREFIX_ROOT, TEST_YEAR, IntegrationRun
+from jobkit.context import batch_key
+from jobkit.ledger import root_key
 
 DELETE_BATCH = 1000
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
-@dataclass(frozen=True)
-class Location:
-    bucket: str
-    prefix: str
-
-
-def table_location(table: str, resources: Resources) -> Location:
-    """Where the data workflow writes ``table`` (the quarantine has a bucket of its own)."""
-    from vpcflow_jobs.context import QUARANTINE_TABLE
-
-    bucket = resources.quarantine_bucket if table == QUARANTINE_TABLE else resources.curated_bucket
-    return Location(bucket, f"{table}/")
-
-
-def run_locations(
-    run: IntegrationRun, resources: Resources, contracts: dict[str, Contract]
-) -> list[Location]:
-    """The run's raw and query-result prefixes and every table's test partitions, all test-only."""
+def _checked(run: IntegrationRun) -> IntegrationRun:
     if not _RUN_ID.fullmatch(run.run_id) or not run.prefix.startswith(TEST_PREFIX_ROOT):
         raise ValueError(f"refusing to delete {run.prefix}: not one run's test prefix")
-    late = [day for day in run.dates if day >= TEST_PARTITIONS_BEFORE]
-    if late:
-        raise ValueError(f"refusing to delete dt={late[0]}: real data may live there")
-    locations = [
-        Location(resources.raw_bucket, run.prefix),
-        Location(resources.athena_results_bucket, run.prefix),
+    return run
+
+
+def run_locations(run: IntegrationRun, resources: Resources) -> list[Location]:
+    """The run's raw objects and query results."""
+    prefix = _checked(run).prefix
+    return [
+        Location(resources.raw_bucket, prefix),
+        Location(resources.athena_results_bucket, prefix),
     ]
-    for table in sorted(contracts):
-        table_root = table_location(table, resources)
-        for key in contracts[table].partition_keys[:1]:
-            locations.extend(
-                Location(table_root.bucket, f"{table_root.prefix}{key}={day.isoformat()}/")
-                for day in run.dates
-            )
+
+
+def dataset_locations(
+    run: IntegrationRun, resources: Resources, dataset: DataSet
+) -> list[Location]:
+    """Every test-year partition of the data set's tables and its state for the run's raw root
+    (the layout of jobkit's state: ``raw/<root key>/``, ``queues/<job>/<root key>/``,
+    ``work/<job>/<batch key>/``)."""
+    locations = []
+    for table in sorted(dataset.contracts):
+        table_root = resources.table_location(dataset, table)
+        key = dataset.contracts[table].partition_keys[0]
+        locations.append(Location(table_root.bucket, f"{table_root.prefix}{key}={TEST_YEAR}-"))
+    state = resources.state_location(dataset)
+    root = root_key(resources.raw_uri(_checked(run).raw_prefix(dataset)))
+    batch = batch_key(run.execution_name)
+    locations.append(Location(state.bucket, f"{state.prefix}raw/{root}/"))
+    for job in dataset.job_graph.names:
+        locations.append(Location(state.bucket, f"{state.prefix}queues/{job}/{root}/"))
+        locations.append(Location(state.bucket, f"{state.prefix}work/{job}/{batch}/"))
     return locations
 
 
@@ -77,8 +84,6 @@ def delete_prefix(s3: BaseClient, location: Location) -> int:
     return deleted
 
 
-def clean_up(
-    s3: BaseClient, run: IntegrationRun, resources: Resources, contracts: dict[str, Contract]
-) -> int:
-    """Delete the run's raw objects and test partitions; return how many objects went."""
-    return sum(delete_prefix(s3, location) for location in run_locations(run, resources, contracts))
+def delete_all(s3: BaseClient, locations: list[Location]) -> int:
+    """Delete everything under each of ``locations``; return how many objects went."""
+    return sum(delete_prefix(s3, location) for location in locations)

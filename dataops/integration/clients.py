@@ -1,4 +1,5 @@
-"""The AWS clients the integration run uses, built once and passed in (tests pass moto's)."""
+"""The AWS clients the commands on a deployed environment use, built once and passed in (tests
+pass moto's)."""
 
 from __future__ import annotations
 
@@ -26,14 +27,17 @@ def role_arn_for(account: str, role_name: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::{account}:role/{role_name}"
 
 
-def session_for(region: str, role_arn: str | None = None) -> boto3.Session:
-    """A session in ``region`` with the caller's credentials or, given ``role_arn``, the role's."""
+def session_for(
+    region: str, role_arn: str | None = None, session_name: str = SESSION_NAME
+) -> boto3.Session:
+    """A session in ``region`` with the caller's credentials or, given ``role_arn``, the role's
+    (its session named after the command, so the account's CloudTrail says who did what)."""
     import boto3
 
     session = boto3.Session(region_name=region)
     if not role_arn:
         return session
-    credentials = session.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)[
+    credentials = session.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)[
         "Credentials"
     ]
     return boto3.Session(
@@ -44,9 +48,11 @@ def session_for(region: str, role_arn: str | None = None) -> boto3.Session:
     )
 
 
-def build_clients(region: str, role_arn: str | None = None) -> Clients:
-    """The integration run's clients in ``region`` (see :func:`session_for`)."""
-    session = session_for(region, role_arn)
+def build_clients(
+    region: str, role_arn: str | None = None, session_name: str = SESSION_NAME
+) -> Clients:
+    """The clients of a command in ``region`` (see :func:`session_for`)."""
+    session = session_for(region, role_arn, session_name)
     return Clients(
         s3=session.client("s3"),
         ssm=session.client("ssm"),

@@ -1,45 +1,30 @@
-"""The mart rows of the seeded partitions against the rows the generator predicts."""
+"""A mart's rows against the rows the data set's sample-data generator predicts."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from decimal import Decimal
 
 from sqlglot import exp
 
 from dataops.contracts import Contract
 from dataops.data_tests import SOURCE_DIALECT
-from dataops.declarations import DeclarationError
 from dataops.integration.athena import Row
 from dataops.integration.report import CheckFailed
 
 MAX_SHOWN = 5
 
 
-def predicted_mart(contracts: dict[str, Contract], expected: list[dict[str, object]]) -> Contract:
-    """The mart contract whose columns are exactly those the generator predicts."""
-    columns = set(expected[0]) if expected else set()
-    for contract in contracts.values():
-        if contract.layer == "mart" and {column.name for column in contract.columns} == columns:
-            return contract
-    raise DeclarationError(
-        [
-            f"contracts/: no mart contract has the columns {', '.join(sorted(columns))}; "
-            "fix: keep dataops.sample_data's prediction and the mart contract in step"
-        ]
-    )
-
-
-def mart_query(contract: Contract, database: str, dates: Sequence[dt.date]) -> str:
-    """SELECT the contract's columns of the test partitions only (Trino SQL)."""
-    partition = contract.partition_keys[0]
+def mart_query(contract: Contract, database: str, first: dt.date, last: dt.date) -> str:
+    """SELECT the contract's columns of the partitions from ``first`` to ``last`` (Trino SQL):
+    rows the prediction lacks show up wherever in the range they landed."""
     query = (
         exp.select(*(exp.column(column.name) for column in contract.columns))
         .from_(exp.table_(contract.name, db=database))
         .where(
-            exp.column(partition).isin(
-                *(exp.cast(exp.Literal.string(day.isoformat()), "date") for day in dates)
+            exp.column(contract.partition_keys[0]).between(
+                *(exp.cast(exp.Literal.string(day.isoformat()), "date") for day in (first, last))
             )
         )
     )
@@ -66,6 +51,13 @@ def _parse(text: str | None, glue_type: str) -> object:
 def compare(contract: Contract, expected: list[dict[str, object]], rows: list[Row]) -> str:
     """Key by the contract's grain; raise :class:`CheckFailed` listing the differences."""
     names = [column.name for column in contract.columns]
+    predicted = set(expected[0]) if expected else set(names)
+    if predicted != set(names):
+        raise CheckFailed(
+            f"the generator predicts the columns {', '.join(sorted(predicted))}, the contract "
+            f"declares {', '.join(names)}; fix: keep the data set's sample data generator and "
+            "its mart contract in step"
+        )
     actual = [
         {
             name: _parse(value, column.type)

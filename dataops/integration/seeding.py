@@ -1,7 +1,9 @@
-"""Test-only raw data: generated with a fixed seed, uploaded under a run's own prefix.
+"""Test-only raw data of a data set: made by its own sample-data generator with a fixed seed,
+uploaded under the run's own prefix.
 
-The dates lie in 2001, years before any real flow log, so the ``dt`` partitions the data
-workflow writes for them can never be those of real data and can be deleted afterwards.
+Every date lies in 2001, years before any real delivery, so the ``dt`` partitions the data
+workflow writes for them can never be those of real data and can be deleted afterwards (the
+environment's integration-test role may delete no other partition of a table).
 """
 
 from __future__ import annotations
@@ -11,16 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dataops.sample_data import EPOCH, SECONDS_PER_DAY, GeneratedDataSet, generate
+from dataops.datasets import DataSet
+from dataops.samples import Generator, SampleData
+from jobkit.raw_source import delivery_date
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
 TEST_PREFIX_ROOT = "integration-tests/"
-RAW_ROOT = "AWSLogs/"
-TEST_START = dt.date(2001, 1, 1)
-# Partitions from this date on may hold real data: the run never writes or deletes them.
-TEST_PARTITIONS_BEFORE = dt.date(2002, 1, 1)
+# A day into the test year: a generator may date late records before its first day.
+TEST_START = dt.date(2001, 1, 2)
+# Partitions of this year are the test's; real data never reaches back that far.
+TEST_YEAR = TEST_START.year
+TEST_DAYS = (dt.date(TEST_YEAR, 1, 1), dt.date(TEST_YEAR, 12, 31))
 SEED = 6
 RECORDS = 600
 DAYS = 2
@@ -28,44 +33,67 @@ DAYS = 2
 
 @dataclass(frozen=True)
 class IntegrationRun:
-    """Where one run's raw objects go and which ``dt`` partitions its data lands in."""
+    """One integration run: its id names its prefix, its executions and its batches."""
 
     run_id: str
-    dates: tuple[dt.date, ...]
 
     @property
     def prefix(self) -> str:
-        """Everything of this run in the raw bucket lies under here."""
+        """Everything of this run in the raw and the query-results bucket lies under here."""
         return f"{TEST_PREFIX_ROOT}{self.run_id}/"
 
     @property
-    def raw_prefix(self) -> str:
-        """What the state machine is told to read (the S3 layout's ``AWSLogs/`` root)."""
-        return f"{self.prefix}{RAW_ROOT}"
+    def execution_name(self) -> str:
+        """Each data set's execution (and so the batch id of its jobs)."""
+        return f"integration-{self.run_id}"
+
+    def raw_prefix(self, dataset: DataSet) -> str:
+        """What ``dataset``'s state machine is told to read: its raw prefix, under the run's."""
+        return f"{self.prefix}{dataset.spec.raw.prefix}"
+
+    def results_prefix(self, dataset: DataSet) -> str:
+        """Where the Athena results of ``dataset``'s queries go."""
+        return f"{self.prefix}{dataset.name}/"
 
 
-def generate_test_data(out_dir: Path) -> GeneratedDataSet:
+def generate_test_data(generate: Generator, out_dir: Path) -> SampleData:
     return generate(out_dir, RECORDS, SEED, days=DAYS, start=TEST_START)
 
 
-def partition_dates(data: GeneratedDataSet) -> tuple[dt.date, ...]:
-    """Every ``dt`` the data lands in: flows by their start, quarantined lines by their path."""
-    by_start = {EPOCH + dt.timedelta(days=r.start // SECONDS_PER_DAY) for r in data.valid_records}
-    by_path = set()
-    for path in data.files:
-        year, month, day = path.relative_to(data.out_dir).parts[4:7]
-        by_path.add(dt.date(int(year), int(month), int(day)))
-    dates = tuple(sorted(by_start | by_path))
-    if dates[-1] >= TEST_PARTITIONS_BEFORE:
-        raise ValueError(f"test data reaches {dates[-1]}, a date real data may have")
-    return dates
+def _in_test_year(value: object) -> bool:
+    return isinstance(value, dt.date) and value.year == TEST_YEAR
 
 
-def seed(s3: BaseClient, bucket: str, run: IntegrationRun, data: GeneratedDataSet) -> list[str]:
-    """Upload the generated files under ``run.prefix``, keeping their S3 layout; return keys."""
-    keys = []
+def seeding_problems(dataset: DataSet, data: SampleData, out_dir: Path) -> list[str]:
+    """Why the generated data may not be seeded: an object outside the data set's raw prefix,
+    a delivery date or a predicted partition outside the test year, a predicted table without
+    a contract."""
+    problems = []
     for path in data.files:
-        key = f"{run.prefix}{path.relative_to(data.out_dir).as_posix()}"
-        s3.upload_file(str(path), bucket, key)
-        keys.append(key)
-    return keys
+        key = path.relative_to(out_dir).as_posix()
+        delivered = delivery_date(key)
+        if not key.startswith(dataset.spec.raw.prefix):
+            problems.append(f"{key} lies outside the raw prefix {dataset.spec.raw.prefix}")
+        elif not _in_test_year(delivered):
+            problems.append(f"{key} is delivered on {delivered}, not in {TEST_YEAR}")
+    for table, rows in data.expected_rows().items():
+        contract = dataset.contracts.get(table)
+        if contract is None:
+            problems.append(
+                f"{table} is predicted but has no contract in contracts/{dataset.name}/"
+            )
+            continue
+        key = contract.partition_keys[0]
+        late = sorted({str(row.get(key)) for row in rows if not _in_test_year(row.get(key))})
+        if late:
+            problems.append(f"{table} is predicted in {key}={late[0]}, not in {TEST_YEAR}")
+    return problems
+
+
+def seed(s3: BaseClient, bucket: str, key_prefix: str, data: SampleData, out_dir: Path) -> int:
+    """Upload the generated objects under ``key_prefix``, keeping their layout; return how many.
+    (One PutObject each: test objects are small, and its errors are plain client errors.)"""
+    for path in data.files:
+        key = f"{key_prefix}{path.relative_to(out_dir).as_posix()}"
+        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+    return len(data.files)
