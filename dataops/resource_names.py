@@ -17,7 +17,6 @@ class PublishedResource(StrEnum):
     QUARANTINE_BUCKET = "quarantine-bucket"
     ATHENA_RESULTS_BUCKET = "athena-results-bucket"
     GLUE_DATABASE = "glue-database"
-    STATE_MACHINE_ARN = "state-machine-arn"
     ATHENA_WORKGROUP = "athena-workgroup"
     ALARM_NAMES = "alarm-names"
     KMS_KEY_ARN = "kms-key-arn"

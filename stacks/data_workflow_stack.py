@@ -209,6 +209,7 @@ class DataWorkflowStack(cdk.Stack):
                 tooling_account=tooling,
                 parameter_prefix=parameter_prefix(name, env.name),
                 raw_bucket=self.raw_bucket,
+                curated_bucket=self.curated_bucket,
                 table_buckets=(self.curated_bucket, self.quarantine_bucket),
                 athena_results_bucket=self.athena_results_bucket,
                 data_key=self.data_key,

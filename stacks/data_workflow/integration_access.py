@@ -2,9 +2,10 @@
 
 Trusted only by the tooling account's post-deploy step role of this environment (by ARN, as a
 condition, so the role deploys before that one exists), and allowed only what the integration
-run and the alarm watch do: seed and delete test-only objects, start and follow every data
-set's workflow, read tables and every data set's state (``_state/*/``), query through the
-environment's Athena workgroup, read published names and alarms.
+run and the alarm watch do: seed and delete test-only objects and the state a test run's jobs
+kept, start and follow every data set's workflow, read tables and every data set's state
+(``_state/*/``), query through the environment's Athena workgroup, read published names and
+alarms.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from dataops.integration.seeding import TEST_PREFIX_ROOT, TEST_START
+from dataops.integration.seeding import TEST_PREFIX_ROOT, TEST_YEAR
+from dataops.resource_names import state_prefix
 from stacks.data_workflow.access import (
     S3_LIST,
     S3_READ,
@@ -31,6 +33,8 @@ from stacks.data_workflow.access import (
 from stacks.data_workflow.layout import Location
 
 SESSION_HOURS = 2
+# The batch key of an integration run's executions (IntegrationRun.execution_name).
+TEST_BATCH_PREFIX = "integration-"
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class IntegrationTestAccessProps:
     tooling_account: str
     parameter_prefix: str
     raw_bucket: s3.IBucket
+    curated_bucket: s3.IBucket
     table_buckets: tuple[s3.IBucket, ...]
     athena_results_bucket: s3.IBucket
     data_key: kms.IKey
@@ -67,7 +72,7 @@ class IntegrationTestAccess(Construct):
                 {"ArnEquals": {"aws:PrincipalArn": props.trusted_role_arn}}
             ),
         )
-        test_partitions = f"*={TEST_START.year}-*"
+        test_partitions = f"*={TEST_YEAR}-*"
         statements = [
             iam.PolicyStatement(
                 sid="SeedAndRemoveTestObjects",
@@ -79,6 +84,17 @@ class IntegrationTestAccess(Construct):
                 actions=["s3:DeleteObject"],
                 resources=[
                     bucket.arn_for_objects(test_partitions) for bucket in props.table_buckets
+                ],
+            ),
+            # What a run's jobs kept for its own raw root and batch: IAM cannot tell a test
+            # run's root (a hash of its raw prefix) from another's; the clean-up deletes only
+            # its own (dataops.integration.cleanup). Run records are never deleted.
+            iam.PolicyStatement(
+                sid="RemoveTestState",
+                actions=["s3:DeleteObject"],
+                resources=[
+                    props.curated_bucket.arn_for_objects(f"{state_prefix('*')}/{part}")
+                    for part in ("raw/*", "queues/*", f"work/*/{TEST_BATCH_PREFIX}*")
                 ],
             ),
             iam.PolicyStatement(

@@ -1,10 +1,9 @@
 """SSM parameters with the names the post-deploy checks and the delivery pipeline read.
 
 The environment's resources are written once each under
-:func:`dataops.resource_names.parameter_name`, a data set's under
+:func:`dataops.resource_names.parameter_name`, a data set's (its state machine) under
 :func:`dataops.resource_names.dataset_parameter_name`; a resource without a value fails the
-synth. The state machines are published per data set only: the environment-level
-``state-machine-arn`` would name one of several.
+synth.
 """
 
 from __future__ import annotations
@@ -22,10 +21,6 @@ from dataops.resource_names import (
     parameter_name,
 )
 from stacks.data_workflow.names import pascal
-
-ENVIRONMENT_RESOURCES = tuple(
-    member for member in PublishedResource if member is not PublishedResource.STATE_MACHINE_ARN
-)
 
 
 def _check_complete(given: Collection[str], expected: Iterable[str]) -> None:
@@ -46,7 +41,7 @@ class PublishedNames(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: PublishedNamesProps) -> None:
         super().__init__(scope, construct_id)
-        _check_complete(props.values.keys(), ENVIRONMENT_RESOURCES)
+        _check_complete(props.values.keys(), PublishedResource)
         self.parameters = {
             member: ssm.StringParameter(
                 self,
@@ -55,7 +50,7 @@ class PublishedNames(Construct):
                 string_value=props.values[member],
                 description=f"{member.value} of the {props.environment} data workflows",
             )
-            for member in ENVIRONMENT_RESOURCES
+            for member in PublishedResource
         }
 
 

@@ -25,7 +25,6 @@ from jobkit.partitions import PARTITION_FLOOR
 from stacks.data_workflow.catalog import PARQUET_SERDE
 from stacks.data_workflow.data_quality import checked_contracts, contract_rules
 from stacks.data_workflow.glue_jobs import CONSOLE_BATCH_ID, GLUE_MAX_RETRIES, GLUE_VERSION
-from stacks.data_workflow.published import ENVIRONMENT_RESOURCES
 from tests.infra.cfn import rendered
 
 pytestmark = pytest.mark.xdist_group("synth")
@@ -413,7 +412,7 @@ def test_athena_workgroup_enforces_encrypted_results(dev):
 def test_published_names_of_the_environment_and_of_each_data_set(dev, project):
     names = {p["Properties"]["Name"] for p in _resources(dev, "AWS::SSM::Parameter").values()}
     name = project.config.project
-    assert names == {parameter_name(name, "dev", member) for member in ENVIRONMENT_RESOURCES} | {
+    assert names == {parameter_name(name, "dev", member) for member in PublishedResource} | {
         dataset_parameter_name(name, "dev", dataset, member)
         for dataset in project.datasets
         for member in DataSetResource

@@ -13,6 +13,7 @@ from aws_cdk.assertions import Template
 
 from dataops.job_graph import RAW_SOURCE
 from stacks.data_workflow.names import pascal
+from tests.infra.cfn import rendered
 
 pytestmark = pytest.mark.xdist_group("synth")
 
@@ -120,3 +121,20 @@ def test_listing_is_limited_to_the_prefixes_of_the_job(dev, project):
                 if RAW_SOURCE in job.reads and "StorageRawLanding" in json.dumps(statement):
                     continue  # a run may be told to read any prefix of the raw bucket
                 assert "s3:prefix" in statement["Condition"]["StringLike"]
+
+
+def test_the_integration_test_role_deletes_only_test_data_and_never_run_records(dev):
+    statements = _role_statements(dev, "IntegrationTestAccessRole")
+    deletable = json.loads(_granted(statements, "s3:DeleteObject"))
+    state = sorted(
+        rendered(resource).split(">", 1)[1]
+        for resources in deletable
+        for resource in _as_list(resources)
+        if "_state" in rendered(resource)
+    )
+    assert state == [
+        "/_state/*/queues/*",
+        "/_state/*/raw/*",
+        "/_state/*/work/*/integration-*",
+    ]
+    assert "/runs/" not in json.dumps(deletable)

@@ -148,7 +148,6 @@ def test_each_data_set_gets_its_own_state_machine_and_ssm_name(template, two_dat
             dataset_parameter_name(project, "dev", dataset, DataSetResource.STATE_MACHINE_ARN)
             in names
         )
-    assert parameter_name(project, "dev", PublishedResource.STATE_MACHINE_ARN) not in names
 
 
 def test_each_data_set_gets_its_jobs_tables_and_rulesets(template, two_datasets):
