@@ -18,7 +18,12 @@ from stacks.data_workflow.layout import Location
 KMS_USE = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
 S3_READ = ("s3:GetObject", "s3:GetObjectVersion")
 S3_WRITE = ("s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
-S3_LIST = ("s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:GetBucketLocation")
+# Listing a bucket's keys: the one action here that carries ``s3:prefix``.
+S3_LIST_KEYS = "s3:ListBucket"
+# Bucket-level reads: they never carry ``s3:prefix``, so a statement conditioned on it would
+# never grant them.
+S3_BUCKET_READ = ("s3:ListBucketMultipartUploads", "s3:GetBucketLocation")
+S3_LIST = (S3_LIST_KEYS, *S3_BUCKET_READ)
 CATALOG_READ = (
     "glue:GetDatabase",
     "glue:GetTable",
@@ -38,7 +43,8 @@ CATALOG_WRITE = (
 
 
 def location_statements(locations: Iterable[Location], *, write: bool) -> list[iam.PolicyStatement]:
-    """Object access under each location and listing restricted to its prefixes."""
+    """Object access under each location, listing restricted to its prefixes, and the
+    bucket-level reads of its buckets (unconditioned: ``s3:prefix`` never applies to them)."""
     locations = list(locations)
     statements = [
         iam.PolicyStatement(
@@ -52,10 +58,15 @@ def location_statements(locations: Iterable[Location], *, write: bool) -> list[i
             location.bucket.node.path, (location.bucket.bucket_arn, [])
         )
         prefixes.extend(location.list_prefixes())
+    statements.append(
+        iam.PolicyStatement(
+            actions=list(S3_BUCKET_READ), resources=[arn for arn, _ in by_bucket.values()]
+        )
+    )
     for arn, prefixes in by_bucket.values():
         conditions = {} if "*" in prefixes else {"StringLike": {"s3:prefix": sorted(set(prefixes))}}
         statements.append(
-            iam.PolicyStatement(actions=list(S3_LIST), resources=[arn], conditions=conditions)
+            iam.PolicyStatement(actions=[S3_LIST_KEYS], resources=[arn], conditions=conditions)
         )
     return statements
 

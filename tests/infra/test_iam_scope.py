@@ -107,3 +107,20 @@ def test_listing_is_limited_to_the_prefixes_of_the_job(dev, project):
     assert listings
     for statement in listings:
         assert "s3:prefix" in statement["Condition"]["StringLike"]
+
+
+def test_bucket_level_reads_are_never_conditioned_on_a_prefix(dev):
+    """``s3:GetBucketLocation`` and ``s3:ListBucketMultipartUploads`` never carry ``s3:prefix``:
+    under that condition AWS would never grant them."""
+    for role in (
+        "GlueJobsStagingRole",
+        "GlueJobsMartRole",
+        "RawCrawlerRole",
+        "WorkflowStateMachine",
+    ):
+        statements = _role_statements(dev, role)
+        bucket_reads = [s for s in statements if "s3:GetBucketLocation" in _as_list(s["Action"])]
+        assert bucket_reads, role
+        for statement in bucket_reads:
+            assert "s3:ListBucketMultipartUploads" in _as_list(statement["Action"])
+            assert "s3:prefix" not in json.dumps(statement.get("Condition", {})), role
