@@ -131,14 +131,16 @@ class GlueJobs(Construct):
             self._temp(spec),
             self._spark_ui(spec),
         ]
+        # A job reading only the raw landing zone reads no table: a catalog read statement
+        # with no table would grant table actions on no table.
+        read_tables = [name for name in spec.reads if name != RAW_SOURCE]
         statements = [
             *location_statements(reads, write=False),
             *location_statements(writes, write=True),
-            catalog_statement(
-                stack,
-                props.database_name,
-                [name for name in spec.reads if name != RAW_SOURCE],
-                write=False,
+            *(
+                [catalog_statement(stack, props.database_name, read_tables, write=False)]
+                if read_tables
+                else []
             ),
             catalog_statement(stack, props.database_name, spec.writes, write=True),
             log_group_statement(stack, GLUE_LOG_GROUP_PREFIX),
