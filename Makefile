@@ -59,8 +59,9 @@ synth: setup ## synthesize every stack of every environment into cdk.out
 	$(CDK) synth --quiet --output cdk.out > /dev/null
 	@echo "synthesized: $$(find cdk.out -name '*.template.json' | wc -l) templates in cdk.out"
 
-cfn-lint: synth ## cfn-lint every synthesized template (zero errors, zero warnings)
+cfn-lint: synth ## cfn-lint every synthesized template, then lint its IAM policies (parliament)
 	$(PYTHON) -m dataops.cfn_lint_templates cdk.out
+	$(PYTHON) -m dataops.iam_lint cdk.out
 
 bootstrap: setup ## cdk bootstrap one account from the config: ENV=tooling|dev|staging|prod
 	@test -n "$(ENV)" || { echo "error: ENV: not set; fix: make bootstrap ENV=tooling"; exit 2; }

@@ -29,19 +29,43 @@ class Finding:
         return f"{self.template}:{self.line}: {self.rule} {self.message}"
 
 
-def _stack_regions(assembly_dir: Path) -> dict[Path, str]:
-    """Template path -> region, from every manifest of the assembly and its nested ones."""
-    regions: dict[Path, str] = {}
+@dataclass(frozen=True)
+class StackEnvironment:
+    """Where a template's stack deploys, as its manifest says (``unknown-...`` when
+    environment-agnostic)."""
+
+    stack_name: str
+    account: str
+    region: str
+
+
+def stack_environments(assembly_dir: Path) -> dict[Path, StackEnvironment]:
+    """Template path -> its stack's environment, from every manifest of the assembly and its
+    nested ones."""
+    environments: dict[Path, StackEnvironment] = {}
     for manifest in assembly_dir.rglob("manifest.json"):
         artifacts = json.loads(manifest.read_text(encoding="utf-8")).get("artifacts", {})
-        for artifact in artifacts.values():
-            if artifact.get("type") != STACK_ARTIFACT:
+        for artifact_id, artifact in artifacts.items():
+            properties = artifact.get("properties", {})
+            template = properties.get("templateFile")
+            if artifact.get("type") != STACK_ARTIFACT or not template:
                 continue
-            region = artifact.get("environment", "").rsplit("/", 1)[-1]
-            template = artifact.get("properties", {}).get("templateFile")
-            if template and region and not region.startswith("unknown"):
-                regions[(manifest.parent / template).resolve()] = region
-    return regions
+            account, _, region = (
+                artifact.get("environment", "").removeprefix("aws://").partition("/")
+            )
+            environments[(manifest.parent / template).resolve()] = StackEnvironment(
+                properties.get("stackName", artifact_id), account, region
+            )
+    return environments
+
+
+def _stack_regions(assembly_dir: Path) -> dict[Path, str]:
+    """Template path -> region, for the stacks whose region is known."""
+    return {
+        template: environment.region
+        for template, environment in stack_environments(assembly_dir).items()
+        if environment.region and not environment.region.startswith("unknown")
+    }
 
 
 def templates(assembly_dir: Path, *, nested: bool = True) -> list[Path]:

@@ -24,6 +24,7 @@ from dataops.config import EnvironmentConfig, ProjectConfig
 from dataops.project import PROJECT_ROOT, Project
 from dataops.resource_names import integration_test_role_name, post_deploy_step_role_name
 from stacks.compliance import acknowledge_expected_wildcards
+from stacks.connection_permissions import respell_connection_grants
 from stacks.delivery_pipeline.approval import AnnouncedApproval
 from stacks.delivery_pipeline.build_steps import BuildSteps, StepOptions
 from stacks.delivery_pipeline.expected_wildcards import PIPELINE_WILDCARDS
@@ -136,6 +137,10 @@ class DeliveryPipelineStack(cdk.Stack):
         tidy_pipeline_template(self.pipeline.pipeline)
         acknowledge_expected_wildcards(self, PIPELINE_WILDCARDS)
         narrow_self_mutation_listing(self.pipeline)
+        if config.source.connection_arn is not None:
+            # Last too; self-mutation reads the synth output, never the source, so the two
+            # rewrites never touch the same policy.
+            respell_connection_grants(self, config.source.connection_arn)
 
     def _checks(self) -> list[pipelines.Step]:
         """Independent, so CodePipeline runs them side by side."""

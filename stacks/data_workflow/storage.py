@@ -125,7 +125,8 @@ class Storage(Construct):
     def _allow_service_use(self, stack: cdk.Stack) -> None:
         """CloudWatch Logs encrypts this account's log groups; EventBridge and CloudWatch alarms
         publish to the encrypted topic (whose policy admits only this account's sources)."""
-        self.data_key.add_to_resource_policy(cloudwatch_logs_may_use(stack))
+        for statement in cloudwatch_logs_may_use(stack):
+            self.data_key.add_to_resource_policy(statement)
         self.data_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AlarmAndEventPublishersOfThisAccount",

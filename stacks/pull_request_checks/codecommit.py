@@ -130,9 +130,8 @@ class CodeCommitPullRequests(Construct):
 
     def _reporter(self, props: CodeCommitPullRequestsProps) -> lambda_.Function:
         log_group_name = f"/aws/lambda/{props.name_prefix}-reporter"
-        props.key.add_to_resource_policy(
-            cloudwatch_logs_may_use(cdk.Stack.of(self), log_group_name)
-        )
+        for statement in cloudwatch_logs_may_use(cdk.Stack.of(self), log_group_name):
+            props.key.add_to_resource_policy(statement)
         log_group = logs.LogGroup(
             self,
             "ReporterLogs",

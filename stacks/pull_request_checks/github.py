@@ -11,6 +11,7 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 
 from dataops.config import SourceConfig
+from stacks.connection_permissions import connection_actions
 
 PULL_REQUEST_EVENTS = (
     codebuild.EventAction.PULL_REQUEST_CREATED,
@@ -20,8 +21,6 @@ PULL_REQUEST_EVENTS = (
 # Who may approve a fork's build with a comment (and whose own pull requests build at once).
 FORK_BUILD_APPROVERS = ("GITHUB_WRITE", "GITHUB_MAINTAIN", "GITHUB_ADMIN")
 CONNECTION_ACTIONS = ("GetConnection", "GetConnectionToken", "UseConnection")
-# Both service prefixes name the same connections (CodeStar Connections was renamed).
-CONNECTION_SERVICES = ("codeconnections", "codestar-connections")
 
 
 def github_source(source: SourceConfig, status_context: str) -> codebuild.ISource:
@@ -59,11 +58,7 @@ def use_connection(project: codebuild.Project, connection_arn: str) -> None:
     )
     project.add_to_role_policy(
         iam.PolicyStatement(
-            actions=[
-                f"{service}:{action}"
-                for service in CONNECTION_SERVICES
-                for action in CONNECTION_ACTIONS
-            ],
+            actions=connection_actions(connection_arn, *CONNECTION_ACTIONS),
             resources=[connection_arn],
         )
     )

@@ -124,6 +124,21 @@ def test_github_variant_takes_the_code_through_the_connection(github_built_app):
     assert names[-4:] == ["Dev", "Staging", "ApproveProd", "Prod"]
 
 
+def test_github_variant_grants_the_connection_with_the_prefix_of_its_arn(github_built_app):
+    """A codeconnections ARN takes codeconnections actions: CDK's own codestar-connections
+    grants would apply to no connection of that name."""
+    template = Template.from_stack(github_built_app.delivery_pipeline)
+    connection_statements = [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "connection/" in json.dumps(statement.get("Resource"))
+    ]
+    assert connection_statements
+    for statement in connection_statements:
+        assert statement["Action"] == "codeconnections:UseConnection", statement
+
+
 def test_checks_run_side_by_side_and_call_the_make_targets(template, stages):
     actions = {action["Name"]: action for action in stages["Checks"]["Actions"]}
     assert set(actions) == {"Lint", "UnitTests", "ContractGate"}

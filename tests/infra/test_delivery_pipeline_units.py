@@ -10,6 +10,7 @@ from aws_cdk import aws_iam as iam
 
 from dataops.declarations import DeclarationError
 from stacks.compliance import ExpectedWildcard, acknowledge_expected_wildcards, wildcard_findings
+from stacks.connection_permissions import connection_actions, with_connection_actions_respelled
 from stacks.delivery_pipeline.template_hygiene import as_sub, with_listing_narrowed
 from stacks.tooling.build_settings import BuildSpecFile
 
@@ -95,3 +96,40 @@ def test_a_finding_raised_also_by_an_unexpected_statement_stays_a_finding():
     )
     acknowledge_expected_wildcards(policy, [LOOKUPS])
     assert _acknowledged(policy) == {}
+
+
+NEW_CONNECTION = "arn:aws:codeconnections:eu-west-1:111111111111:connection/abcd"
+OLD_CONNECTION = "arn:aws:codestar-connections:eu-west-1:111111111111:connection/abcd"
+
+
+def test_connection_actions_take_the_prefix_of_the_connection_arn():
+    assert connection_actions(NEW_CONNECTION, "UseConnection") == ["codeconnections:UseConnection"]
+    assert connection_actions(OLD_CONNECTION, "GetConnection", "UseConnection") == [
+        "codestar-connections:GetConnection",
+        "codestar-connections:UseConnection",
+    ]
+    with pytest.raises(ValueError, match="not a connection ARN; fix:"):
+        connection_actions("arn:aws:s3:::bucket", "UseConnection")
+
+
+def test_connection_grants_are_respelled_and_every_other_statement_kept():
+    grant = {"Effect": "Allow", "Action": "codestar-connections:UseConnection"}
+    both = {
+        "Effect": "Allow",
+        "Action": ["codestar-connections:UseConnection", "codeconnections:UseConnection"],
+    }
+    elsewhere = {**grant, "Resource": "arn:aws:codeconnections:eu-west-1:1:connection/other"}
+    bucket = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+    statements = [
+        {**grant, "Resource": NEW_CONNECTION},
+        {**both, "Resource": [NEW_CONNECTION]},
+        elsewhere,
+        bucket,
+    ]
+    assert with_connection_actions_respelled(statements, NEW_CONNECTION) == [
+        {**grant, "Action": "codeconnections:UseConnection", "Resource": NEW_CONNECTION},
+        {**grant, "Action": "codeconnections:UseConnection", "Resource": [NEW_CONNECTION]},
+        elsewhere,
+        bucket,
+    ]
+    assert with_connection_actions_respelled(statements[:1], OLD_CONNECTION) == statements[:1]

@@ -138,3 +138,20 @@ def test_the_integration_test_role_deletes_only_test_data_and_never_run_records(
         "/_state/*/work/*/integration-*",
     ]
     assert "/runs/" not in json.dumps(deletable)
+
+
+def test_bucket_level_reads_are_never_conditioned_on_a_prefix(dev):
+    """``s3:GetBucketLocation`` and ``s3:ListBucketMultipartUploads`` never carry ``s3:prefix``:
+    under that condition AWS would never grant them."""
+    for role in (
+        "DataSetVpcflowJobsStagingRole",
+        "DataSetVpcflowJobsMartRole",
+        "DataSetVpcflowRawCrawlerRole",
+        "DataSetVpcflowWorkflowStateMachine",
+    ):
+        statements = _role_statements(dev, role)
+        bucket_reads = [s for s in statements if "s3:GetBucketLocation" in _as_list(s["Action"])]
+        assert bucket_reads, role
+        for statement in bucket_reads:
+            assert "s3:ListBucketMultipartUploads" in _as_list(statement["Action"])
+            assert "s3:prefix" not in json.dumps(statement.get("Condition", {})), role

@@ -198,14 +198,18 @@ def test_the_reporter_is_the_handler_module_alone_with_its_settings(project, tem
         },
     )
     _, key = _only(template, "AWS::KMS::Key")
-    (logs_statement,) = [
-        statement
+    logs_statements = {
+        statement["Sid"]: statement
         for statement in key["KeyPolicy"]["Statement"]
         if statement["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
-    ]
-    assert logs_statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
+    }
+    assert set(logs_statements) == {"CloudWatchLogsOfThisAccount", "CloudWatchLogsDescribesTheKey"}
+    condition = logs_statements["CloudWatchLogsOfThisAccount"]["Condition"]
+    assert condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
         f"arn:aws:logs:eu-west-1:111111111111:log-group:/aws/lambda/{name}-reporter"
     )
+    assert logs_statements["CloudWatchLogsDescribesTheKey"]["Action"] == "kms:DescribeKey"
+    assert "Condition" not in logs_statements["CloudWatchLogsDescribesTheKey"]
     asset_hash = function["Code"]["S3Key"].removesuffix(".zip")
     asset = Path(built_app.app.outdir) / f"asset.{asset_hash}"
     assert sorted(path.name for path in asset.iterdir()) == ["__init__.py", "handler.py"]
