@@ -22,6 +22,7 @@ KEY_POLICY_ACTIONS = (
     "kms:Decrypt",
     "kms:Decrypt*",
     "kms:DescribeKey",
+    "kms:Encrypt",
     "kms:Encrypt*",
     "kms:GenerateDataKey*",
     "kms:ReEncrypt*",
