@@ -74,6 +74,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "prove a deployed environment works: seed data, run the workflow, run data tests",
     ),
     CommandSpec(
+        "rehearse",
+        "dataops.rehearsal.command",
+        "run an environment's synthesized data workflow in moto: scenarios, then integration-test",
+    ),
+    CommandSpec(
         "alarm-watch",
         "dataops.alarm_watch",
         "after a deploy, fail when one of the environment's alarms fires within its watch time",
