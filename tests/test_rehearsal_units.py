@@ -12,6 +12,8 @@ from pathlib import Path
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.s3.models import s3_backends
 
 from dataops import cli
 from dataops.rehearsal import RehearsalError
@@ -197,7 +199,7 @@ def test_the_mirror_syncs_both_ways_with_deletions(tmp_path):
         s3.create_bucket(Bucket="data")
         s3.put_object(Bucket="data", Key="t/dt=1/a.parquet", Body=b"a")
         s3.put_object(Bucket="data", Key="gone.json", Body=b"{}")
-        mirror = S3Mirror(s3, tmp_path)
+        mirror = S3Mirror(s3_backends[DEFAULT_ACCOUNT_ID]["aws"], tmp_path)
         assert (
             mirror.localize("s3://data/t/,s3://data/x.py")
             == f"{tmp_path}/data/t/,{tmp_path}/data/x.py"

@@ -26,6 +26,8 @@ from unittest import mock
 
 import boto3
 from moto import mock_aws
+from moto.s3.models import s3_backends
+from moto.utilities.utils import get_partition
 
 from dataops.integration.athena import AthenaTarget, Row, run_query
 from dataops.integration.pacing import Pacing
@@ -118,7 +120,8 @@ class Rehearsal:
             stack.enter_context(mock.patch.object(sys, "path", [str(STANDIN_PATH), *sys.path]))
             stack.callback(_forget_module, "awsglue")
             self._clients.clear()
-            self.mirror = S3Mirror(self.client("s3"), self.work_dir / "s3")
+            s3 = s3_backends[self.stack.account][get_partition(self.stack.region)]
+            self.mirror = S3Mirror(s3, self.work_dir / "s3")
             self.resources: StoodUp = stand_up(self.stack, self.client)
             runner = GlueRunner(
                 jobs=self.resources.glue_jobs,

@@ -3,7 +3,9 @@
 ``s3://bucket/key`` is ``<root>/bucket/key``. Before a job run or a query the directory is made
 equal to S3 (:meth:`S3Mirror.pull`); after a job run what the job wrote, replaced or deleted
 goes back (:meth:`S3Mirror.push`). Both compare against what the last sync saw (ETag, size and
-modification time), so only changed objects are copied. One lock serializes every synced
+modification time), so only changed objects are copied. They read and write moto's S3 backend
+directly: through the API, listing every bucket before each job run and query took longer
+than the queries. One lock serializes every synced
 section: a job run or query sees S3 as it was when it started and nobody else's half-written
 output.
 """
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from moto.s3.models import S3Backend
+
 S3_URI = re.compile(r"s3://([a-z0-9][a-z0-9.-]*)(/[^,\s]*)?")
 
 
@@ -29,9 +33,9 @@ class _Seen:
 
 
 class S3Mirror:
-    """``root`` mirrors every bucket of moto's S3 reached through ``s3`` (a boto3 client)."""
+    """``root`` mirrors every bucket of ``s3``, moto's S3 backend of one account."""
 
-    def __init__(self, s3: Any, root: Path) -> None:
+    def __init__(self, s3: S3Backend, root: Path) -> None:
         self._s3 = s3
         self.root = root
         self._seen: dict[tuple[str, str], _Seen] = {}
@@ -62,14 +66,14 @@ class S3Mirror:
                 if push:
                     self.push()
 
-    def _objects(self) -> dict[tuple[str, str], dict[str, Any]]:
-        objects = {}
-        for bucket in self._s3.list_buckets()["Buckets"]:
-            pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=bucket["Name"])
-            for page in pages:
-                for item in page.get("Contents", []):
-                    objects[(bucket["Name"], item["Key"])] = item
-        return objects
+    def _objects(self) -> dict[tuple[str, str], Any]:
+        """Every object (moto's ``FakeKey``) by bucket and key, "folder" markers left out."""
+        return {
+            (name, key): fake
+            for name, bucket in list(self._s3.buckets.items())
+            for key, fake in list(bucket.keys.items())
+            if not key.endswith("/")
+        }
 
     def _remember(self, bucket: str, key: str, etag: str) -> None:
         stat = (self.root / bucket / key).stat()
@@ -96,16 +100,14 @@ class S3Mirror:
         """Make the directory equal to S3."""
         with self._lock:
             objects = self._objects()
-            for (bucket, key), item in objects.items():
-                if key.endswith("/"):
-                    continue
+            for (bucket, key), fake in objects.items():
                 seen = self._seen.get((bucket, key))
-                if seen is not None and seen.etag == item["ETag"] and self._unchanged(bucket, key):
+                if seen is not None and seen.etag == fake.etag and self._unchanged(bucket, key):
                     continue
                 path = self.root / bucket / key
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(self._s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-                self._remember(bucket, key, item["ETag"])
+                path.write_bytes(fake.value)
+                self._remember(bucket, key, fake.etag)
             for bucket, key in self._local_files() - set(objects):
                 (self.root / bucket / key).unlink()
                 self._seen.pop((bucket, key), None)
@@ -117,9 +119,8 @@ class S3Mirror:
             for bucket, key in sorted(local):
                 if self._unchanged(bucket, key):
                     continue
-                body = (self.root / bucket / key).read_bytes()
-                etag = self._s3.put_object(Bucket=bucket, Key=key, Body=body)["ETag"]
-                self._remember(bucket, key, etag)
+                fake = self._s3.put_object(bucket, key, (self.root / bucket / key).read_bytes())
+                self._remember(bucket, key, fake.etag)
             for bucket, key in sorted(set(self._seen) - local):
-                self._s3.delete_object(Bucket=bucket, Key=key)
+                self._s3.delete_object(bucket, key)
                 del self._seen[(bucket, key)]
