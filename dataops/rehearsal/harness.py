@@ -25,8 +25,10 @@ from typing import Any
 from unittest import mock
 
 import boto3
+from botocore.loaders import JSONFileLoader
 from moto import mock_aws
 from moto.s3.models import s3_backends
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.utilities.utils import get_partition
 
 from dataops.integration.athena import AthenaTarget, Row, run_query
@@ -111,6 +113,7 @@ class Rehearsal:
                 )
             )
             stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+            stack.enter_context(mock.patch.object(JSONFileLoader, "load_file", _load_file_once))
             stack.enter_context(patched_interpreter(self.options.time_scale))
             # The interpreter logs every error it handles (a Choice's IsPresent on a missing
             # path included); what matters is in the execution history.
@@ -204,7 +207,9 @@ class Rehearsal:
             name=name or f"rehearsal-{uuid.uuid4().hex[:12]}",
         )["executionArn"]
         deadline = time.monotonic() + self.options.execution_timeout_seconds
-        while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+        # Waiting reads moto's backend: a DescribeExecution a poll cost more CPU than it waits.
+        backend = stepfunctions_parser_backends[self.stack.account][self.stack.region]
+        while backend.describe_execution(arn).status == "RUNNING":
             if time.monotonic() > deadline:
                 sfn.stop_execution(executionArn=arn, error="RehearsalTimeout")
                 break
@@ -267,6 +272,20 @@ class Rehearsal:
                 *arguments,
             ]
         )
+
+
+_LOADED: dict[str, Any] = {}
+_load_file = JSONFileLoader.load_file
+
+
+def _load_file_once(loader: JSONFileLoader, file_path: str) -> Any:
+    """botocore's service models, read once a process: moto gives each rehearsal a new boto3
+    session and integration-test makes its own, and each new session read every model it used
+    again (seconds of JSON a rehearsal). Sessions share the loaded models as one session's
+    clients do."""
+    if file_path not in _LOADED:
+        _LOADED[file_path] = _load_file(loader, file_path)
+    return _LOADED[file_path]
 
 
 def _forget_module(package: str) -> None:
