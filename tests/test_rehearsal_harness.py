@@ -65,7 +65,10 @@ def test_a_clean_run_succeeds_through_the_real_integrations(rehearsal):
 
 
 def test_a_run_failing_once_is_retried_and_the_failure_is_in_the_history(rehearsal):
-    rehearsal.faults.fail_job_run(JOB, attempt=1, message="RuntimeError: disk full")
+    # Armed by the job's short name, as a scenario knows it from the job graph.
+    rehearsal.faults.fail_job_run(
+        rehearsal.glue_job("write"), attempt=1, message="RuntimeError: disk full"
+    )
     result = rehearsal.run_execution(NORMAL)
     assert result.status == "SUCCEEDED", result.summary()
     assert result.entered("RunWriteJob") == 1

@@ -33,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scenario",
         action="append",
         choices=sorted(SCENARIOS),
-        help="run this scenario (repeatable; default: every one)",
+        help="run this scenario (repeatable; default: every one): "
+        + "; ".join(f"{name}: {scenario.description}" for name, scenario in SCENARIOS.items()),
     )
     parser.add_argument(
         "--cdk-out",

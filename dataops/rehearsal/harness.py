@@ -16,7 +16,7 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +66,8 @@ class RehearsalOptions:
 
 @dataclass(frozen=True)
 class SnsMessage:
+    """A message as an SQS queue subscribed to the topic received it."""
+
     topic_arn: str
     subject: str | None
     message: str
@@ -171,24 +173,22 @@ class Rehearsal:
             raise RehearsalError(f"{self.stack.name}: {len(matches)} Glue jobs match {name}")
         return matches[0]
 
-    def put_raw_objects(self, directory: Path, prefix: str = "") -> list[str]:
-        """Upload every file under ``directory`` to the raw bucket, under ``prefix`` with the
-        same relative layout; return the keys."""
+    def put_raw_objects(self, directory: Path) -> list[str]:
+        """Upload every file under ``directory`` to the raw bucket, keys as the files' paths
+        relative to it (``AWSLogs/...`` for generated flow logs); return the keys."""
         bucket = self.published(PublishedResource.RAW_BUCKET)
         s3 = self.client("s3")
         keys = []
         for path in sorted(path for path in directory.rglob("*") if path.is_file()):
-            key = f"{prefix}{path.relative_to(directory).as_posix()}"
+            key = path.relative_to(directory).as_posix()
             s3.upload_file(str(path), bucket, key)
             keys.append(key)
         return keys
 
-    def state_machine(self, name: str | None = None) -> StateMachine:
-        """The state machine called ``name``; without a name, the one the stack publishes."""
-        if name is None:
-            arn = self.published(PublishedResource.STATE_MACHINE_ARN)
-            return next(machine for machine in self.resources.state_machines if machine.arn == arn)
-        return next(machine for machine in self.resources.state_machines if machine.name == name)
+    def published_state_machine(self) -> StateMachine:
+        """The state machine whose ARN the stack publishes (the one integration-test runs)."""
+        arn = self.published(PublishedResource.STATE_MACHINE_ARN)
+        return next(machine for machine in self.resources.state_machines if machine.arn == arn)
 
     def run_execution(
         self,
@@ -197,8 +197,9 @@ class Rehearsal:
         name: str | None = None,
         state_machine: StateMachine | None = None,
     ) -> ExecutionResult:
-        """Start an execution, wait until it ends (stopping it past the timeout), return it."""
-        machine = state_machine or self.state_machine()
+        """Start an execution of ``state_machine`` (by default the published one), wait until
+        it ends (stopping it past the timeout) and return it."""
+        machine = state_machine or self.published_state_machine()
         sfn = self.client("stepfunctions")
         # Named always: moto's interpreter leaves an unnamed execution's name None.
         arn = sfn.start_execution(
@@ -253,7 +254,7 @@ class Rehearsal:
         )
         return run_query(self.client("athena"), target, sql, Pacing(echo=lambda _: None))
 
-    def integration_test(self, arguments: Sequence[str] = ()) -> int:
+    def integration_test(self) -> int:
         """``python -m dataops integration-test --env <environment>`` against the rehearsal,
         polling fast (nothing here takes long); its exit code."""
         from dataops import cli
@@ -269,7 +270,6 @@ class Rehearsal:
                 str(_POLL_SECONDS),
                 "--root",
                 str(self.project.root),
-                *arguments,
             ]
         )
 
