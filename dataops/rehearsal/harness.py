@@ -100,7 +100,6 @@ class Rehearsal:
         self._spark = spark
         self._exit = ExitStack()
         self._messages: list[SnsMessage] = []
-        self._clients: dict[str, Any] = {}
 
     def __enter__(self) -> Rehearsal:
         stack = self._exit
@@ -124,7 +123,6 @@ class Rehearsal:
             interpreter_log.setLevel(logging.CRITICAL)
             stack.enter_context(mock.patch.object(sys, "path", [str(STANDIN_PATH), *sys.path]))
             stack.callback(_forget_module, "awsglue")
-            self._clients.clear()
             s3 = s3_backends[self.stack.account][get_partition(self.stack.region)]
             self.mirror = S3Mirror(s3, self.work_dir / "s3")
             self.resources: StoodUp = stand_up(self.stack, self.client)
@@ -153,10 +151,12 @@ class Rehearsal:
         self._exit.close()
 
     def client(self, service: str) -> Any:
-        """A boto3 client of moto's ``service`` in the environment's region (made once)."""
-        if service not in self._clients:
-            self._clients[service] = boto3.client(service, region_name=self.stack.region)
-        return self._clients[service]
+        """A boto3 client of moto's ``service`` in the environment's region, made once a
+        process: clients reach whichever moto is running when they call."""
+        key = (service, self.stack.region)
+        if key not in _CLIENTS:
+            _CLIENTS[key] = boto3.client(service, region_name=self.stack.region)
+        return _CLIENTS[key]
 
     def published(self, resource: PublishedResource) -> str:
         """A name the stack publishes for the post-deploy checks (its SSM parameter's value)."""
@@ -274,6 +274,7 @@ class Rehearsal:
         )
 
 
+_CLIENTS: dict[tuple[str, str], Any] = {}
 _LOADED: dict[str, Any] = {}
 _load_file = JSONFileLoader.load_file
 

@@ -16,9 +16,12 @@ Each patch is as narrow as the gap and only active inside :func:`patched_interpr
 - Task results kept the SDK's ``datetime`` values (GetCrawler's ``CreationTime``), so
   ``DescribeExecution`` of an execution that carried one to its end failed with a TypeError;
   a task's result is now JSON, timestamps as ISO-8601 text, as Step Functions passes it on.
-- Not a gap but time: moto parses a definition with ANTLR when it is created and again at every
-  execution (about half a second for the data workflow's); the syntax tree is now kept, the
-  evaluation components are still built afresh for each execution.
+- Not gaps but time: moto parses a definition with ANTLR when it is created and again at every
+  execution (about half a second for the data workflow's), and builds a new boto3 client for
+  every task it runs (tens of milliseconds, more than the call). Syntax trees are now kept, a
+  process long (the evaluation components are still built afresh for each execution), and one
+  client a service and region serves every task (botocore clients are thread-safe; moto's
+  clients all carry the same fake credentials).
 - ``Wait`` states and ``Retry`` intervals really slept; they are scaled down by ``time_scale``,
   and still appear, in order and number, in the execution history.
 """
@@ -32,6 +35,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any, Final
 from unittest import mock
 
+from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
@@ -56,6 +60,8 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials i
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk,
+    state_task_service_glue,
+    state_task_service_sns,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
     ResourceCondition,
@@ -78,7 +84,7 @@ from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
-from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
 # The task resources the rehearsal runs: optimized integrations by service, and the services
@@ -225,11 +231,7 @@ class AthenaIntegration(SyncWithoutTaskToken):
         normalised_parameters: dict,
         state_credentials: StateCredentials,
     ) -> None:
-        client = boto_client_for(
-            service="athena",
-            region=resource_runtime_part.region,
-            state_credentials=state_credentials,
-        )
+        client = _shared_client(region=resource_runtime_part.region, service="athena")
         response = getattr(client, self._get_boto_service_action())(**normalised_parameters)
         response.pop("ResponseMetadata", None)
         env.stack.append(response)
@@ -242,11 +244,7 @@ class AthenaIntegration(SyncWithoutTaskToken):
         state_credentials: StateCredentials,
     ) -> Callable[[], Any]:
         query_id = env.stack.pop()["QueryExecutionId"]
-        client = boto_client_for(
-            service="athena",
-            region=resource_runtime_part.region,
-            state_credentials=state_credentials,
-        )
+        client = _shared_client(region=resource_runtime_part.region, service="athena")
 
         def resolve() -> dict[str, Any] | None:
             response = client.get_query_execution(QueryExecutionId=query_id)
@@ -299,16 +297,24 @@ def _json_results(
     return after_eval_execution
 
 
-def _parse_once(original: Callable[[str], tuple[Any, Any]]) -> Callable[[str], tuple[Any, Any]]:
-    trees: dict[str, Any] = {}
+_TREES: dict[str, Any] = {}
+_parse = AmazonStateLanguageParser.parse
+_CLIENTS: dict[tuple[str, str], BaseClient] = {}
 
-    def parse(definition: str) -> tuple[Any, Any]:
-        if definition not in trees:
-            program, trees[definition] = original(definition)
-            return program, trees[definition]
-        return Preprocessor().visit(trees[definition]), trees[definition]
 
-    return parse
+def _parse_once(definition: str) -> tuple[Any, Any]:
+    if definition not in _TREES:
+        program, _TREES[definition] = _parse(definition)
+        return program, _TREES[definition]
+    return Preprocessor().visit(_TREES[definition]), _TREES[definition]
+
+
+def _shared_client(region: str, service: str, state_credentials: Any = None) -> BaseClient:
+    """moto's ``boto_client_for``, one client a service and region (it ignores
+    ``state_credentials`` too)."""
+    if (region, service) not in _CLIENTS:
+        _CLIENTS[(region, service)] = boto_client.boto_client_for(region=region, service=service)
+    return _CLIENTS[(region, service)]
 
 
 def _passed_on_error_name(error_name: str | None) -> ErrorName:
@@ -359,12 +365,10 @@ def patched_interpreter(time_scale: float) -> Iterator[None]:
             )
         )
         stack.enter_context(
-            mock.patch.object(
-                AmazonStateLanguageParser,
-                "parse",
-                staticmethod(_parse_once(AmazonStateLanguageParser.parse)),
-            )
+            mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parse_once))
         )
+        for module in (state_task_service_aws_sdk, state_task_service_glue, state_task_service_sns):
+            stack.enter_context(mock.patch.object(module, "boto_client_for", _shared_client))
         for module in (state_fail, branches_decl):
             stack.enter_context(mock.patch.object(module, "CustomErrorName", _passed_on_error_name))
         stack.enter_context(mock.patch.object(retrier_decl, "time", _ScaledSleep(time_scale)))
