@@ -193,9 +193,8 @@ class AthenaEngine:
             "hive_partitioning = true, union_by_name = true)"
         )
 
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        """A fresh in-memory DuckDB with a schema a Glue database and a view a table."""
-        connection = duckdb.connect()
+    def _create_views(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """A schema a Glue database and a view a table with an S3 location."""
         connection.execute("SET TimeZone = 'UTC'")
         for page in self._glue.get_paginator("get_databases").paginate():
             for database in page["DatabaseList"]:
@@ -206,7 +205,6 @@ class AthenaEngine:
                     location = table.get("StorageDescriptor", {}).get("Location", "")
                     if S3_URI.fullmatch(location):
                         connection.execute(self._view_sql(name, table))
-        return connection
 
     @staticmethod
     def _duckdb_sql(query: str) -> str:
@@ -224,8 +222,9 @@ class AthenaEngine:
         """Run ``query`` (Trino SQL) with ``database`` as the default schema."""
         sql = self._duckdb_sql(query)
         with self._mirror.synced(push=False):
-            connection = self._connect()
+            connection = duckdb.connect()
             try:
+                self._create_views(connection)
                 if database:
                     connection.execute(f"USE {_quote(database)}")
                 cursor = connection.execute(sql)

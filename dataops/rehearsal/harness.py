@@ -49,8 +49,10 @@ INTERPRETER_LOGGER = "moto.stepfunctions.parser"
 STANDIN_PATH = Path(__file__).resolve().parent / "glue_standin"
 RESULTS_PREFIX = "rehearsal/"
 # Between looks at a running execution or query: often enough not to wait, seldom enough
-# not to take the interpreter lock from the Glue job runs' Spark calls.
+# not to take the interpreter lock from the Glue job runs' Spark calls. integration-test
+# prints a line a look at its workflow, so it looks once a second.
 _POLL_SECONDS = 0.2
+_INTEGRATION_TEST_POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,7 @@ class Rehearsal:
 
     def integration_test(self) -> int:
         """``python -m dataops integration-test --env <environment>`` against the rehearsal,
-        polling fast (nothing here takes long); its exit code."""
+        polling faster than against AWS (nothing here takes long); its exit code."""
         from dataops import cli
 
         return cli.main(
@@ -265,7 +267,7 @@ class Rehearsal:
                 "--env",
                 self.environment,
                 "--poll-seconds",
-                str(_POLL_SECONDS),
+                str(_INTEGRATION_TEST_POLL_SECONDS),
                 "--query-poll-seconds",
                 str(_POLL_SECONDS),
                 "--root",

@@ -100,11 +100,14 @@ def clean(rehearsal: Rehearsal, checks: Checks) -> None:
         check.detail = f"{len(keys)} objects, {data.data_lines} data lines"
     for machine in rehearsal.resources.state_machines:
         received = len(rehearsal.messages())
-        result = rehearsal.run_execution(state_machine=machine)
+        result = None
         with checks.check(f"{machine.name}: execution") as check:
+            result = rehearsal.run_execution(state_machine=machine)
             if result.status != "SUCCEEDED":
                 raise CheckFailed(result.summary())
             check.detail = f"SUCCEEDED, {len(result.path)} states entered"
+        if result is None:  # it could not even start
+            continue
         with checks.check(f"{machine.name}: path") as check:
             problems = clean_path_problems(result)
             if problems:

@@ -87,6 +87,8 @@ from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
+from dataops.rehearsal.execution import all_states
+
 # The task resources the rehearsal runs: optimized integrations by service, and the services
 # whose APIs the stood-up resources answer through AWS SDK integrations.
 OPTIMIZED_INTEGRATIONS: Final[dict[str, frozenset[str]]] = {
@@ -131,22 +133,13 @@ _ATHENA_PARAMETERS: Final[dict[str, set[str]]] = {
 _ATHENA_RUNNING = frozenset({"QUEUED", "RUNNING"})
 
 
-def _task_resources(states: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """(state name, Resource) of every Task, in branches and item processors too."""
-    for name, state in states.items():
-        if state.get("Type") == "Task" and isinstance(state.get("Resource"), str):
-            yield name, state["Resource"]
-        for branch in state.get("Branches", []):
-            yield from _task_resources(branch.get("States", {}))
-        for key in ("Iterator", "ItemProcessor"):
-            if key in state:
-                yield from _task_resources(state[key].get("States", {}))
-
-
 def unemulated_integrations(definition: dict[str, Any]) -> list[str]:
     """One ``state: resource`` entry for each task resource the rehearsal cannot run."""
     problems = []
-    for name, resource in _task_resources(definition.get("States", {})):
+    for name, state in all_states(definition).items():
+        resource = state.get("Resource") if state.get("Type") == "Task" else None
+        if not isinstance(resource, str):
+            continue
         _, found, integration = resource.partition(_RESOURCE_PREFIX)
         service, _, action = integration.partition(":")
         if found and service == "aws-sdk":
