@@ -10,7 +10,7 @@ LOCAL := .local
 
 .PHONY: help setup spark-class-archive lint format unit test pull-request-check contract-gate \
         synth cfn-lint demo bootstrap deploy-pipeline sandbox diagrams integration-test \
-        alarm-watch bench clean
+        rehearse alarm-watch bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -87,6 +87,11 @@ integration-test: setup ## post-deploy checks of a deployed environment: ENV=dev
 	@test -n "$(ENV)" || { echo "error: ENV: not set; fix: make integration-test ENV=dev"; exit 2; }
 	$(PYTHON) -m dataops integration-test --env $(ENV) --junit-xml reports/integration-$(ENV).xml \
 		$(INTEGRATION_ARGS)
+
+# The assembly is synthesized by the command itself when cdk.out is missing or stale.
+rehearse: setup spark-class-archive ## the synthesized data workflow run in moto: ENV=dev (default) [REHEARSE_ARGS=...]
+	$(PYTHON) -m dataops rehearse --env $(or $(ENV),dev) --junit-xml reports/rehearse-$(or $(ENV),dev).xml \
+		$(REHEARSE_ARGS)
 
 alarm-watch: setup ## fail if a deployed environment's alarm fires in its watch time: ENV=dev
 	@test -n "$(ENV)" || { echo "error: ENV: not set; fix: make alarm-watch ENV=dev"; exit 2; }

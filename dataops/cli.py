@@ -94,6 +94,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "a deployed environment's last executions, run counts, newest raw object and partitions",
     ),
     CommandSpec(
+        "rehearse",
+        "dataops.rehearsal.command",
+        "run an environment's synthesized data workflow in moto: scenarios, then integration-test",
+    ),
+    CommandSpec(
         "alarm-watch",
         "dataops.alarm_watch",
         "after a deploy, fail when one of the environment's alarms fires within its watch time",

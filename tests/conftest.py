@@ -7,6 +7,8 @@ on another (``xdist_group("spark")``), so each expensive thing is built once per
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,10 +38,31 @@ def synthesized(project: Project, outdir: Path) -> BuiltApp:
     return built
 
 
+# Files through which the worker that synthesizes tells the others where its assembly is.
+SYNTHESIZING, SYNTHESIZED = "assembly-synthesizing", "assembly-synthesized"
+ASSEMBLY_WAIT_SECONDS = 300
+
+
+def _run_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory every worker of this run shares (xdist gives each a subdirectory)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def built_app(project: Project, tmp_path_factory: pytest.TempPathFactory) -> BuiltApp:
-    """The whole app, synthesized once per worker; tests read templates from it."""
-    return synthesized(project, tmp_path_factory.mktemp("cdk.out"))
+    """The whole app, synthesized once per worker; tests read templates from it. Workers that
+    do not synthesize can find its assembly (``shared_assembly_dir``)."""
+    shared = _run_directory(tmp_path_factory)
+    (shared / SYNTHESIZING).touch()
+    try:
+        built = synthesized(project, tmp_path_factory.mktemp("cdk.out"))
+    finally:
+        (shared / SYNTHESIZING).unlink(missing_ok=True)
+    partial = shared / f"{SYNTHESIZED}.{os.getpid()}"
+    partial.write_text(built.app.outdir, encoding="utf-8")
+    partial.replace(shared / SYNTHESIZED)
+    return built
 
 
 GITHUB_CONNECTION_ARN = (
@@ -69,6 +92,22 @@ def github_built_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltApp:
 @pytest.fixture(scope="session")
 def assembly_dir(built_app: BuiltApp) -> Path:
     return Path(built_app.app.outdir)
+
+
+@pytest.fixture(scope="session")
+def shared_assembly_dir(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The app's cloud assembly for a worker that should not synthesize (the Spark worker):
+    the one another worker's ``built_app`` wrote or is writing; synthesized here only when no
+    worker has started to."""
+    shared = _run_directory(tmp_path_factory)
+    deadline = time.monotonic() + ASSEMBLY_WAIT_SECONDS
+    while (shared / SYNTHESIZING).exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if (shared / SYNTHESIZED).exists():
+        return Path((shared / SYNTHESIZED).read_text(encoding="utf-8"))
+    return request.getfixturevalue("assembly_dir")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,133 @@
+"""``rehearse``: run an environment's synthesized data workflow in moto, scenario by scenario.
+
+Each scenario gets a freshly stood-up environment; after the last one, with its faults
+disarmed, ``integration-test`` runs against what the scenario left, as the delivery pipeline
+runs it after a deploy. Exit 0 when every check passed, 1 when one failed, 2 for bad input
+(unknown environment, no assembly and the synth failing, an integration the rehearsal does not
+emulate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK
+from dataops.deployed_environment import environment_named
+from dataops.integration.pacing import Pacing
+from dataops.integration.report import CheckFailed, CheckResult, passed, results_table, write_junit
+from dataops.integration.runner import Checks
+from dataops.project import PROJECT_ROOT, Project, load_project
+from dataops.rehearsal.assembly import StackArtifact, load_stack
+from dataops.rehearsal.harness import Rehearsal, RehearsalOptions
+from dataops.rehearsal.scenarios import SCENARIOS
+from dataops.resource_names import stack_name
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", required=True, help="environment name from the config")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=sorted(SCENARIOS),
+        help="run this scenario (repeatable; default: every one): "
+        + "; ".join(f"{name}: {scenario.description}" for name, scenario in SCENARIOS.items()),
+    )
+    parser.add_argument(
+        "--cdk-out",
+        type=Path,
+        default=None,
+        help="cloud assembly (default: ROOT/cdk.out, synthesized when missing or stale)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="keep the S3 mirror and generated data here (default: a temporary directory)",
+    )
+    parser.add_argument("--junit-xml", type=Path, default=None, help="write a JUnit XML report")
+    parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help="project checkout")
+
+
+def rehearse(
+    project: Project,
+    environment: str,
+    stack: StackArtifact,
+    *,
+    scenarios: Sequence[str],
+    work_dir: Path,
+    spark: Callable[[], object],
+    options: RehearsalOptions | None = None,
+) -> list[CheckResult]:
+    """Every scenario in a fresh rehearsal, then ``integration-test`` in the last one; the
+    checks, named ``<scenario>: <check>``."""
+    results: list[CheckResult] = []
+    for index, name in enumerate(scenarios):
+        checks = Checks(Pacing())
+        checks.pacing.echo(f"rehearse: scenario {name} in '{environment}'")
+        rehearsal = Rehearsal(
+            project, environment, stack, work_dir=work_dir / name, spark=spark, options=options
+        )
+        with rehearsal:
+            SCENARIOS[name].run(rehearsal, checks)
+            if index == len(scenarios) - 1:
+                rehearsal.faults.clear()
+                with checks.check("integration-test") as check:
+                    code = rehearsal.integration_test()
+                    if code != EXIT_OK:
+                        raise CheckFailed(f"exit {code} against the rehearsed environment")
+                    check.detail = "exit 0 against the rehearsed environment"
+        results += [dataclasses.replace(r, name=f"{name}: {r.name}") for r in checks.results]
+    return results
+
+
+class _LocalSpark:
+    """The command's SparkSession: started at the first Spark job run, stopped at the end."""
+
+    def __init__(self) -> None:
+        self.session: object | None = None
+
+    def __call__(self) -> object:
+        from dataops.spark_class_archive import jvm_options
+        from vpcflow_jobs.session import SMALL_BATCH_JVM_OPTIONS, build_local_session
+
+        self.session = build_local_session(
+            app_name="rehearsal", jvm_options=f"{jvm_options()} {SMALL_BATCH_JVM_OPTIONS}"
+        )
+        return self.session
+
+    def stop(self) -> None:
+        if self.session is not None:
+            self.session.stop()  # type: ignore[attr-defined]
+
+
+def main(args: argparse.Namespace) -> int:
+    project = load_project(args.root)
+    environment = environment_named(project, args.env)
+    stack = load_stack(
+        args.root,
+        args.cdk_out or args.root / "cdk.out",
+        stack_name(project.config.project, environment.name),
+    )
+    scenarios = args.scenario or sorted(SCENARIOS)
+    spark = _LocalSpark()
+    with tempfile.TemporaryDirectory(prefix="dataops-rehearsal-") as temporary:
+        work_dir = args.work_dir or Path(temporary)
+        try:
+            results = rehearse(
+                project,
+                environment.name,
+                stack,
+                scenarios=scenarios,
+                work_dir=work_dir,
+                spark=spark,
+            )
+        finally:
+            spark.stop()
+    print(results_table(results))
+    if args.junit_xml:
+        write_junit(args.junit_xml, f"rehearse.{environment.name}", results)
+    return EXIT_OK if passed(results) else EXIT_CHECK_FAILED
