@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,25 +141,19 @@ def run_dataset(
     return steps
 
 
-def check_tables(spark: Any, project: Project, locations: Locations) -> RunReport:
-    """Every written table against its contract, and every data set's data tests (DuckDB)."""
+def check_tables(
+    project: Project, locations: Locations, datasets: list[str] | None = None
+) -> RunReport:
+    """Every written table of ``datasets`` (all when None) against its contract, and their
+    data tests, on DuckDB: a run of some data sets checks those, not the others."""
     report = RunReport()
-    tables = {name: Path(locations.table(name)) for name in project.contracts}
-    written = {name: path for name, path in tables.items() if any(path.rglob("*.parquet"))}
-    tests = [
-        test for ds in project.datasets.values() for test in load_data_tests(ds.data_tests_dir)
-    ]
-    # The checks only read the tables: the Spark ones (small jobs, mostly planning and
-    # scheduling) and the DuckDB data tests run side by side.
-    with ThreadPoolExecutor(max_workers=len(written) + 1) as pool:
-        data_tests = pool.submit(run_on_duckdb, tests, tables, project.contracts)
-        contract_checks = [
-            pool.submit(check_table, spark, project.contracts[name], str(path))
-            for name, path in written.items()
-        ]
-        for problems in contract_checks:
-            report.contract_problems.extend(problems.result())
-        report.data_tests = data_tests.result()
+    checked = project.select(datasets)
+    tables = {name: Path(locations.table(name)) for ds in checked for name in ds.contracts}
+    for name, path in tables.items():
+        if any(path.rglob("*.parquet")):
+            report.contract_problems.extend(check_table(project.contracts[name], path))
+    tests = [test for ds in checked for test in load_data_tests(ds.data_tests_dir)]
+    report.data_tests = run_on_duckdb(tests, tables, project.contracts)
     return report
 
 
@@ -183,7 +176,7 @@ def run_workflow(
         if datasets is None or name in datasets
         for step in run_dataset(spark, dataset, locations, batch_id, replay=replay, quiet=quiet)
     ]
-    report = check_tables(spark, project, locations)
+    report = check_tables(project, locations, datasets)
     report.steps = steps
     return report
 

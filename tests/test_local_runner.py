@@ -92,7 +92,7 @@ def test_a_contract_mismatch_fails_naming_the_column(spark, project, tmp_path) -
 
     frame = spark.sql("SELECT '1.2.3.4' AS source_ip_address, 'x' AS destination_port")
     frame.write.parquet(str(tmp_path / "mart"))
-    problems = check_table(spark, project.contracts["data_app_conn_stats"], str(tmp_path / "mart"))
+    problems = check_table(project.contracts["data_app_conn_stats"], tmp_path / "mart")
     assert "data_app_conn_stats.destination_port: type string, contract says int" in problems
     assert "data_app_conn_stats.total_bytes_sent: missing from the output" in problems
 
@@ -107,5 +107,5 @@ def test_a_null_in_a_non_nullable_column_fails(spark, project, tmp_path) -> None
         "CAST(NULL AS TIMESTAMP) AS ingested_at, 'b' AS ingest_batch_id, CAST(NULL AS DATE) AS dt"
     )
     frame.write.parquet(str(tmp_path / "q"))
-    problems = check_table(spark, contract, str(tmp_path / "q"))
+    problems = check_table(contract, tmp_path / "q")
     assert "quarantine_vpcflowlogs.raw_line: 1 null value(s) in a non-nullable column" in problems

@@ -91,8 +91,9 @@ class _LocalSpark:
         self.session: object | None = None
 
     def __call__(self) -> object:
-        from dataops.spark_class_archive import jvm_options
         from vpcflow_jobs.session import SMALL_BATCH_JVM_OPTIONS, build_local_session
+
+        from dataops.spark_class_archive import jvm_options
 
         self.session = build_local_session(
             app_name="rehearsal", jvm_options=f"{jvm_options()} {SMALL_BATCH_JVM_OPTIONS}"
