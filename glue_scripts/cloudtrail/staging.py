@@ -136,8 +136,9 @@ def _checks(run_date: dt.date) -> list[tuple[str, str, str]]:
         (
             f"NOT {visible_range_sql(day, run_date)}",
             f"'{OUT_OF_RANGE}'",
+            # format_string would print a date as its day number: cast to text first.
             f"format_string('event dated %s, outside the days Athena projects (%s to %s)', "
-            f"{day}, '{PARTITION_FLOOR.isoformat()}', '{run_date.isoformat()}')",
+            f"CAST({day} AS STRING), '{PARTITION_FLOOR.isoformat()}', '{run_date.isoformat()}')",
         ),
     ]
 
