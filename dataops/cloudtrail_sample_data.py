@@ -394,6 +394,7 @@ EVENTS: tuple[_Event, ...] = (
     _Event("signin.amazonaws.com", SIGN_IN, False, 2, lambda r, a, g: None),
 )
 CUMULATIVE_WEIGHTS = tuple(itertools.accumulate(event.weight for event in EVENTS))
+SIGN_IN_EVENT = next(event for event in EVENTS if event.name == SIGN_IN)
 # Per service: how a refused call fails, and another way calls fail.
 DENIED: dict[str, tuple[str, str]] = {
     "ec2.amazonaws.com": (
@@ -469,7 +470,7 @@ class CloudTrailSampleData:
 @dataclass(frozen=True)
 class _ObjectPlan:
     """One log object: where it goes, whose events of which window, which records lack a
-    time."""
+    time, and whether it opens with the root user signing in."""
 
     path: Path
     account: _Account
@@ -478,6 +479,7 @@ class _ObjectPlan:
     window_end: int
     records: int
     missing_time: frozenset[int]
+    root_sign_in: bool
 
 
 def _delivered(seconds: int) -> dt.datetime:
@@ -520,6 +522,9 @@ def _plan(out_dir: Path, records: int, seed: int, days: int, start: dt.date) -> 
                 window_end=window_start + width,
                 records=count,
                 missing_time=frozenset(n - first for n in missing if first <= n < first + count),
+                # Console sign-ins are recorded in us-east-1; each account's root user signs in
+                # once, besides using its credentials now and then.
+                root_sign_in=slot == 0 and region == REGIONS[0],
             )
         )
         first += count
@@ -556,11 +561,16 @@ def _caller(rng: random.Random, event: _Event, account: _Account) -> _Caller:
     return _pick(rng, account.callers)
 
 
-def _record(rng: random.Random, plan: _ObjectPlan, seconds: int) -> _Record:
-    """One event as CloudTrail writes it."""
-    event = EVENTS[bisect.bisect(CUMULATIVE_WEIGHTS, rng.random() * CUMULATIVE_WEIGHTS[-1])]
+def _record(
+    rng: random.Random, plan: _ObjectPlan, seconds: int, *, root_sign_in: bool = False
+) -> _Record:
+    """One event as CloudTrail writes it (the root user signing in, when asked)."""
     account = plan.account
-    caller = _caller(rng, event, account)
+    if root_sign_in:
+        event, caller = SIGN_IN_EVENT, account.root
+    else:
+        event = EVENTS[bisect.bisect(CUMULATIVE_WEIGHTS, rng.random() * CUMULATIVE_WEIGHTS[-1])]
+        caller = _caller(rng, event, account)
     console = event.name == SIGN_IN
     record: dict[str, Any] = {
         "eventTime": _time(seconds),
@@ -658,7 +668,7 @@ def _write_object(plan: _ObjectPlan, seed: int, tally: _Tally) -> bytes:
         seconds = plan.window_start + int(rng.random() * width)
         if rng.random() < LATE_SHARE:
             seconds = plan.window_start - 1 - int(rng.random() * 3600)
-        record = _record(rng, plan, seconds)
+        record = _record(rng, plan, seconds, root_sign_in=plan.root_sign_in and number == 0)
         if number in plan.missing_time:
             del record.fields["eventTime"]
             tally.malformed[MISSING_EVENT_TIME] += 1
