@@ -6,26 +6,25 @@ mistake shared by both cannot pass unnoticed. It decides for itself which object
 digests beside them are not).
 
 run-local runs once, as ``make demo`` runs it: every data set (flow logs too, on a small
-sample), through its command line in this process, on the SparkSession the Spark tests share.
+sample), through its command line in this process, on the SparkSession the Spark tests share
+(:mod:`tests.local_runs`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import gzip
-import io
 import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from dataops import cli, cloudtrail_sample_data, sample_data
+from dataops import cloudtrail_sample_data, sample_data
 from dataops.project import PROJECT_ROOT
+from tests.local_runs import run_local, table
 
 pytestmark = pytest.mark.xdist_group("spark")
 
@@ -163,35 +162,15 @@ def compute(raw: Path, today: dt.date) -> Oracle:
     return oracle
 
 
-@contextlib.contextmanager
-def shared_session(spark):
-    """run-local uses the shared session instead of building its own, and does not stop it."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("jobkit.session.build_local_session", lambda *_, **__: spark)
-        patch.setattr(spark, "stop", lambda: None)
-        yield
-
-
-def table(warehouse: Path, name: str, columns: str, tail: str = "") -> list[tuple]:
-    """Rows of one Parquet table written by run-local, sorted."""
-    files = f"{warehouse / name}/**/*.parquet"
-    return duckdb.sql(
-        f"SELECT {columns} FROM read_parquet('{files}', hive_partitioning = true) {tail} "
-        "ORDER BY ALL"
-    ).fetchall()
-
-
 @pytest.fixture(scope="module")
 def outcome(spark, tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("cloudtrail-e2e")
     raw, warehouse = root / "raw", root / "warehouse"
     data = cloudtrail_sample_data.generate(raw, RECORDS, seed=29)
     sample_data.generate(raw, FLOW_LOG_RECORDS, seed=29)
-    output = io.StringIO()
-    with shared_session(spark), contextlib.redirect_stdout(output):
-        code = cli.main(["run-local", "--raw", str(raw), "--warehouse", str(warehouse)])
+    code, output = run_local(spark, raw, warehouse)
     oracle = compute(raw, dt.datetime.now(dt.UTC).date())
-    return Outcome(raw, warehouse, data, oracle, code, output.getvalue())
+    return Outcome(raw, warehouse, data, oracle, code, output)
 
 
 @dataclass(frozen=True)
