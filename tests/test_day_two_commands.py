@@ -261,11 +261,14 @@ def test_an_aws_error_is_one_line_and_exit_1(env: Deployment, capsys) -> None:
 
 # run-job
 
+# Every data set has a staging job: the flow logs' is named with its data set.
+STAGING = ("staging", "--dataset", "vpcflow")
+
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["nope"], "no data set has a job 'nope'; fix: use one of (vpcflow: staging, intermediate"),
+        (["nope"], "no data set has a job 'nope'; fix: use one of ("),
         (["nope", "--dataset", "vpcflow"], "data set 'vpcflow' has no job 'nope'; fix: use one of"),
         (["staging", "--dataset", "other"], "--dataset: no data set 'other'"),
         (["staging", "--poll-seconds", "-1"], "--poll-seconds: must not be negative"),
@@ -281,7 +284,9 @@ def test_run_job_bad_input_is_one_line_and_exit_2(
 
 def test_a_job_in_several_data_sets_needs_dataset(project: Project) -> None:
     copy = dataclasses.replace(project.datasets["vpcflow"], name="copy")
-    two = dataclasses.replace(project, datasets={**project.datasets, "copy": copy})
+    two = dataclasses.replace(
+        project, datasets={"vpcflow": project.datasets["vpcflow"], "copy": copy}
+    )
 
     with pytest.raises(DeclarationError, match="job 'mart' is in the data sets vpcflow, copy"):
         dataset_of_job(two, "mart", None)
@@ -318,7 +323,9 @@ def test_run_job_starts_the_deployed_job_with_a_manual_batch_and_waits(
 
 
 def test_run_job_no_wait_only_starts(env: Deployment, clock: Clock, capsys) -> None:
-    code, out, _ = run_cli(capsys, "run-job", "mart", "--env", ENVIRONMENT, "--no-wait")
+    code, out, _ = run_cli(
+        capsys, "run-job", "mart", "--dataset", "vpcflow", "--env", ENVIRONMENT, "--no-wait"
+    )
 
     assert code == 0
     assert "started" in out
@@ -337,13 +344,11 @@ def test_a_failed_or_late_job_run_exits_1(env: Deployment, clock: Clock, capsys)
             run.status = "FAILED"
 
     try:
-        late = run_cli(
-            capsys, "run-job", "staging", "--env", ENVIRONMENT, "--timeout-seconds", "20"
-        )
+        late = run_cli(capsys, "run-job", *STAGING, "--env", ENVIRONMENT, "--timeout-seconds", "20")
         clock.on_sleep = fail
         for run in glue_backends[DEFAULT_ACCOUNT_ID][REGION].jobs[job].job_runs:
             run.status = "STOPPED"
-        failed = run_cli(capsys, "run-job", "staging", "--env", ENVIRONMENT)
+        failed = run_cli(capsys, "run-job", *STAGING, "--env", ENVIRONMENT)
     finally:
         state_manager.unset_transition(GLUE_RUN_MODEL)
 
@@ -358,7 +363,7 @@ def test_run_job_starts_nothing_while_the_workflow_runs(env: Deployment, capsys)
         stateMachineArn=env.resources.state_machine_arn("vpcflow"), name="scheduled-1"
     )
 
-    code, _, err = run_cli(capsys, "run-job", "staging", "--env", ENVIRONMENT)
+    code, _, err = run_cli(capsys, "run-job", *STAGING, "--env", ENVIRONMENT)
 
     assert code == 1
     assert "execution scheduled-1 of the workflow is running, so staging was not started" in err

@@ -61,6 +61,12 @@ def test_the_delivery_service_writes_only_its_accounts_keys_with_the_owner_acl(t
             delivery = dataset.spec.delivery
             assert delivery is not None
             accounts = env.source_accounts(dataset.name)
+            names = env.dataset_settings(dataset.name).source_names or ["*"]
+            sources = [
+                delivery.source_arn.format(partition="<AWS::Partition>", account=account, name=name)
+                for account in accounts
+                for name in names
+            ]
             mine = [s for s in statements if s.get("Principal") == {"Service": delivery.service}]
             (write,) = [s for s in mine if s["Action"] == "s3:PutObject"]
             assert sorted(rendered(r) for r in _as_list(write["Resource"])) == sorted(
@@ -80,7 +86,7 @@ def test_the_delivery_service_writes_only_its_accounts_keys_with_the_owner_acl(t
                 assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == accounts
                 assert [
                     rendered(arn) for arn in statement["Condition"]["ArnLike"]["aws:SourceArn"]
-                ] == [f"arn:<AWS::Partition>:logs:*:{account}:*" for account in accounts]
+                ] == sources
 
 
 def test_nothing_in_the_raw_bucket_policy_refuses_an_owner_acl_delivery(templates):
@@ -175,8 +181,9 @@ def test_freshness_alarm_where_a_window_is_set(templates, project):
             assert rule["EventPattern"]["detail"]["object"]["key"] == [
                 {"wildcard": raw_object_key_pattern(dataset.spec.raw)}
             ]
-            assert raw_object_key_pattern(dataset.spec.raw) == "AWSLogs/*/vpcflowlogs/*"
             assert len(alarm["AlarmActions"]) == 1
+    flow_logs = project.datasets["vpcflow"].spec.raw
+    assert raw_object_key_pattern(flow_logs) == "AWSLogs/*/vpcflowlogs/*"
     assert project.config.environment("prod").freshness_minutes("vpcflow") == 120
 
 

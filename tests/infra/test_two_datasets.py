@@ -1,6 +1,6 @@
 """The generic data set workflow synthesized for two data sets in one environment: a copy of
 the project with a second, hand-written data set (``trail``: a CloudTrail-like delivery, no
-crawler, one job) beside ``vpcflow``. Each gets its own state machine, jobs, tables,
+crawler, one job) beside ``vpcflow`` (the shipped ``cloudtrail`` data set left out). Each gets its own state machine, jobs, tables,
 rulesets, alarms and SSM name; they share the environment's resources."""
 
 from __future__ import annotations
@@ -87,6 +87,8 @@ def two_datasets(tmp_path_factory) -> Project:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for folder in ("glue_scripts", "contracts", "data_tests", "config"):
         shutil.copytree(PROJECT_ROOT / folder, root / folder, ignore=ignore)
+    for folder in ("glue_scripts", "contracts", "data_tests"):
+        shutil.rmtree(root / folder / "cloudtrail")
     trail = root / "glue_scripts" / "trail"
     _write_yaml(trail / "dataset.yaml", TRAIL_DATASET)
     _write_yaml(trail / "job_graph.yaml", TRAIL_JOBS)

@@ -1,0 +1,1 @@
+"""The AWS CloudTrail data set: the CloudTrail parser; its SQL models live under models/."""
