@@ -9,9 +9,11 @@ catalogue of real API actions (some failing with the error codes those services 
 predicts in the same pass what the data workflow must make of them (``expected_rows``). Fewer,
 larger objects than a trail's keep a local run quick.
 
-What the staging job must quarantine: records without ``eventTime`` and one object that is not
-valid JSON (an upload cut short). Late records: the last window of a day is delivered in the
-next day's folder, and a few events are an hour older than the window they are delivered with.
+What the staging job must quarantine: records without ``eventTime``. Objects broken whole (not
+JSON, cut short) are not generated: a run that quarantines one needs a person's attention and
+exits 1, which sample data must not cause; the staging tests write them by hand. Late records:
+the last window of a day is delivered in the next day's folder, and a few events are an hour
+older than the window they are delivered with.
 """
 
 from __future__ import annotations
@@ -45,15 +47,13 @@ FAILED_SHARE = 0.06
 LATE_SHARE = 0.01
 ROOT_SHARE = 0.01
 SERVICE_SHARE = 0.35
-TRUNCATED_RECORDS = 4
 EPOCH = dt.date(1970, 1, 1)
 JSON_SEPARATORS = (",", ":")
 SIGN_IN = "ConsoleLogin"
 
 # Quarantine reason codes, as the staging job writes them.
 MISSING_EVENT_TIME = "missing_event_time"
-INVALID_JSON = "invalid_json"
-QUARANTINE_REASONS = (MISSING_EVENT_TIME, INVALID_JSON)
+QUARANTINE_REASONS = (MISSING_EVENT_TIME,)
 
 Parameters = Callable[[random.Random, "_Account", str], dict[str, Any] | None]
 
@@ -679,23 +679,6 @@ def _write_object(plan: _ObjectPlan, seed: int, tally: _Tally) -> bytes:
     return _write_json_gz(plan.path, _log_text(records))
 
 
-def _write_cut_short(
-    out_dir: Path, seed: int, plan: _ObjectPlan, tally: _Tally
-) -> tuple[Path, bytes]:
-    """An object whose upload was cut short: gzip intact, its JSON text ends mid-record. It is
-    one record read, quarantined whole; the events in it count for nothing."""
-    rng = random.Random(f"cut-short-{seed}")  # noqa: S311
-    delivered = _delivered(plan.window_end - 60)
-    path = _log_path(out_dir, plan.account.id, plan.region, delivered, rng)
-    text = _log_text(
-        [_record(rng, plan, plan.window_start + 60 * n).text() for n in range(TRUNCATED_RECORDS)]
-    )
-    written = _write_json_gz(path, text[: len(text) * 2 // 3])
-    tally.units += 1
-    tally.malformed[INVALID_JSON] += 1
-    return path, written
-
-
 def _write_digests(out_dir: Path, seed: int, logs: dict[Path, bytes]) -> list[Path]:
     """One digest a day per account and region, listing that day's log objects and their
     SHA-256, as CloudTrail-Digest/ holds them (hourly there)."""
@@ -747,20 +730,17 @@ def generate(
     """Write CloudTrail log objects holding ``records`` records read under ``out_dir``, for
     ``days`` days of events from ``start``, and a digest beside each day's logs.
 
-    ``records`` counts what the staging job reads: every record of the valid objects, and the
-    object cut short as one. ``keep_records=False`` keeps only the totals and the predicted mart
-    (``staged_records`` stays empty).
+    ``records`` counts the records the staging job reads. ``keep_records=False`` keeps only the
+    totals and the predicted mart (``staged_records`` stays empty).
     """
     if records < MIN_RECORDS:
         raise ValueError(f"records must be at least {MIN_RECORDS} to hold every kind of record")
     if days < 1:
         raise ValueError("days must be at least 1")
     out_dir = Path(out_dir)
-    plans = _plan(out_dir, records - 1, seed, days, start or DEFAULT_START)
+    plans = _plan(out_dir, records, seed, days, start or DEFAULT_START)
     tally = _Tally(keep_records=keep_records)
     logs = {plan.path: _write_object(plan, seed, tally) for plan in plans}
-    cut_short, written = _write_cut_short(out_dir, seed, plans[0], tally)
-    logs[cut_short] = written
     digests = _write_digests(out_dir, seed, logs)
     log_files = list(logs)
     return CloudTrailSampleData(

@@ -161,10 +161,10 @@ def test_the_layout_lists_the_logs_and_never_the_digests_beside_them(staged, pro
 
 def test_counts_records_read_as_staged_plus_quarantined(staged) -> None:
     _, result, staged_rows, quarantined = staged
-    # 4 valid, 8 in bad-records, 3 objects rejected whole once read (1 each), none in
-    # empty-records; the truncated object is the framework's, outside the count.
-    assert (result.rows_in, result.rows_out, result.rows_quarantined) == (15, 5, 10)
-    assert result.objects_quarantined == 1
+    # 4 valid records, 8 in bad-records, none in empty-records: the 3 objects rejected whole
+    # once read and the truncated one hold no record and count as objects quarantined.
+    assert (result.rows_in, result.rows_out, result.rows_quarantined) == (12, 5, 7)
+    assert result.objects_quarantined == 4
     assert len(staged_rows) == 5
     assert len(quarantined) == 11
     assert not [row for row in staged_rows + quarantined if "Digest" in str(row["source_file"])]
@@ -242,6 +242,8 @@ def test_an_object_that_is_not_a_cloudtrail_log_is_quarantined_whole(
     (row,) = named(quarantined, name)
     assert (row["line_number"], row["reason"], row["raw_line"]) == (0, reason, start)
     assert row["dt"] == dt.date(2024, 5, 6)
+    size = Path(str(row["source_file"]).removeprefix("file://")).stat().st_size
+    assert row["object_bytes"] == size
 
 
 def test_empty_records_stage_nothing(staged) -> None:

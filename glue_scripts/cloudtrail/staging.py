@@ -12,8 +12,8 @@ arrives as its JSON text and a JSON boolean (``readOnly``) as ``true``/``false``
 string form, which is therefore accepted too.
 
 Whole objects are rejected with line_number 0 (``invalid_json``: not a JSON object, or cut
-short; ``missing_records``: no ``Records`` array) and count as one record read each, so that
-records read = staged + quarantined holds. A record fails for the first of: not_an_object,
+short; ``missing_records``: no ``Records`` array): they hold no record, and the framework counts
+them as objects quarantined, with their size. A record fails for the first of: not_an_object,
 missing_event_time, invalid_event_time, missing_required_fields (no eventSource or eventName,
 which name the API call), date_out_of_range (dated on a day Athena does not project).
 """
@@ -162,12 +162,13 @@ def _reason_and_detail(run_date: dt.date) -> tuple[str, str]:
 def check_records(parsed: DataFrame, run_date: dt.date) -> ParsedRecords:
     """Staged rows and quarantined records or objects of rows as :func:`parse_units` returns.
 
-    The parsed rows are observed (counting what was read) before any check: besides the count,
-    this keeps Spark from pushing the checks below the record's parse, which every reference to
-    a field would then repeat.
+    The parsed rows are observed (counting the records read: an object rejected whole holds
+    none) before any check: besides the count, this keeps Spark from pushing the checks below
+    the record's parse, which every reference to a field would then repeat.
     """
     observation = Observation(RECORDS)
-    observed = parsed.observe(observation, F.count(F.lit(1)).alias(RECORDS))
+    records = F.count(F.when(F.col("line_number") > 0, 1)).alias(RECORDS)
+    observed = parsed.observe(observation, records)
     reason, detail = _reason_and_detail(run_date)
     staged = observed.where(f"({reason}) IS NULL").selectExpr(
         "event_time",

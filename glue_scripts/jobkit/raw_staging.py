@@ -62,8 +62,9 @@ class ParsedRecords:
     (the framework adds them), valid records only, each dated (``dt``) inside the visible days.
     ``quarantined``: ``source_file``, ``line_number``, ``raw_line``, ``reason``, ``detail``
     for each record that failed a check (``date_out_of_range`` included), or ``line_number`` 0
-    for an object it rejects whole once read. ``records_read``: an observation holding the
-    count of records read (``records``), set once either output has been computed.
+    for an object it rejects whole once read (e.g. not JSON). ``records_read``: an observation
+    holding the count of records read (``records``; whole objects rejected are not records),
+    set once either output has been computed.
     """
 
     staged: DataFrame
@@ -194,16 +195,23 @@ def with_lineage(frame: DataFrame, context: JobContext) -> DataFrame:
     )
 
 
-def quarantine_shape(frame: DataFrame, context: JobContext) -> DataFrame:
-    """Parser quarantine rows as the quarantine table has them (lineage, size, date)."""
+def quarantine_shape(
+    spark: SparkSession, frame: DataFrame, objects: list[RawObject], context: JobContext
+) -> DataFrame:
+    """Parser quarantine rows as the quarantine table has them: lineage, the date, and for a
+    whole object the parser rejected once read (line_number 0) its size."""
+    sizes = spark.createDataFrame(
+        [(plain_uri(item.uri), item.size) for item in objects], "object_uri STRING, size BIGINT"
+    )
+    plain = F.regexp_replace("source_file", "^file:(//)?", "")
     return with_lineage(
-        frame.selectExpr(
+        frame.join(F.broadcast(sizes), plain == F.col("object_uri"), "left").selectExpr(
             "source_file",
             "CAST(line_number AS BIGINT) AS line_number",
             "raw_line",
             "reason",
             "detail",
-            "CAST(NULL AS BIGINT) AS object_bytes",
+            "CASE WHEN line_number = 0 THEN size END AS object_bytes",
             f"coalesce({PATH_DATE_SQL}, DATE'{context.run_date.isoformat()}') AS dt",
         ),
         context,

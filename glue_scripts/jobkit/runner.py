@@ -41,6 +41,7 @@ RAW = "raw_objects"
 APPEND = "append"
 INPUT_ROWS = "input_rows"
 QUARANTINED_LINES = "quarantined_lines"
+QUARANTINED_OBJECTS = "quarantined_objects"
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ def _prepare_raw(run: _Run) -> Manifest | None:
     staged_table, quarantine = context.output, context.quarantine
     rejected = list(sorted_objects.rejected)
     counts = {"rows_in": 0, "rows_out": 0, "rows_quarantined": 0}
+    parser_objects = 0
     if sorted_objects.groups:
         texts, seen = {}, []
         for group, (key, objects) in enumerate(sorted_objects.groups.items()):
@@ -171,10 +173,14 @@ def _prepare_raw(run: _Run) -> Manifest | None:
         tables.write(staged, run.work.table_uri(staged_table))
         run.checkpoint("partial_write")
         quarantined = tables.conform(
-            raw_staging.quarantine_shape(parsed.quarantined, context),
+            raw_staging.quarantine_shape(run.spark, parsed.quarantined, pending.objects, context),
             quarantine,
             context.schemas[quarantine],
-        ).observe(quarantined_rows, F.count(F.lit(1)).alias(QUARANTINED_LINES))
+        ).observe(
+            quarantined_rows,
+            F.count(F.when(F.col("line_number") > 0, 1)).alias(QUARANTINED_LINES),
+            F.count(F.when(F.col("line_number") == 0, 1)).alias(QUARANTINED_OBJECTS),
+        )
         tables.write(quarantined, run.work.table_uri(quarantine))
         for item in raw_staging.unread(
             [o for g in sorted_objects.groups.values() for o in g], seen
@@ -188,6 +194,7 @@ def _prepare_raw(run: _Run) -> Manifest | None:
             "rows_out": int(staged_rows.get[INPUT_ROWS]),
             "rows_quarantined": int(quarantined_rows.get[QUARANTINED_LINES]),
         }
+        parser_objects = int(quarantined_rows.get[QUARANTINED_OBJECTS])
         raw_staging.check_counts(
             context.job, counts["rows_in"], counts["rows_out"], counts["rows_quarantined"]
         )
@@ -203,7 +210,7 @@ def _prepare_raw(run: _Run) -> Manifest | None:
     replaced = _keep_unreplayed(run, pending.objects, pending.earlier_batches)
     mode: WriteMode = "replace" if context.replay is not None else "append"
     details = {
-        "counts": {**counts, "objects_quarantined": len(rejected)},
+        "counts": {**counts, "objects_quarantined": len(rejected) + parser_objects},
         "objects": [[o.uri, o.size, o.delivered.isoformat()] for o in pending.objects],
     }
     return run.work.seal(
