@@ -170,6 +170,23 @@ def test_a_failed_check_exits_1_naming_it(spark, outcome, tmp_path, monkeypatch)
     assert "  FAILED every_mart_row_offends" in output, output
 
 
+def test_new_objects_are_processed_alone_and_their_mart_partitions_recomputed(
+    spark, outcome
+) -> None:
+    """Last of the module's runs: it adds objects to the shared raw directory (a copy would be
+    another raw root, with state of its own)."""
+    raw, warehouse, _ = outcome
+    staged_before = table(warehouse, "staging_raw_vpcflowlogs", "count(*)")[0][0]
+    # Delivered on later days: the earlier days are complete (see jobkit.raw_source).
+    generate(raw, 300, seed=24, days=1, start=dt.date(2024, 5, 12))
+    code, output = run_local(spark, raw, warehouse, "--dataset", "vpcflow")
+    assert code == 0, output
+    assert_summary(output, 300)
+    assert table(warehouse, "staging_raw_vpcflowlogs", "count(*)")[0][0] > staged_before
+    expected = sorted((*key, *totals) for key, totals in compute(raw).mart.items())
+    assert table(warehouse, "data_app_conn_stats", MART) == expected
+
+
 def test_a_missing_raw_directory_is_a_usage_error(tmp_path, capsys) -> None:
     code = cli.main(["run-local", "--raw", str(tmp_path / "none"), "--warehouse", str(tmp_path)])
     assert code == 2
