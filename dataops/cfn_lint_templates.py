@@ -88,18 +88,28 @@ def lint_templates(assembly_dir: Path, *, nested: bool = True) -> Iterator[Findi
                 yield Finding(template, rule, match.linenumber, match.message)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def assembly_templates(description: str, argv: list[str] | None) -> tuple[Path, list[Path]] | None:
+    """The assembly a linter's command line names and its templates; None, said in one line,
+    when it holds none."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("assembly_dir", type=Path, help="the cloud assembly, e.g. cdk.out")
-    args = parser.parse_args(argv)
-    found = templates(args.assembly_dir)
+    assembly_dir = parser.parse_args(argv).assembly_dir
+    found = templates(assembly_dir)
     if not found:
         print(
-            f"error: {args.assembly_dir}: no *.template.json; fix: run make synth first",
+            f"error: {assembly_dir}: no *.template.json; fix: run make synth first",
             file=sys.stderr,
         )
+        return None
+    return assembly_dir, found
+
+
+def main(argv: list[str] | None = None) -> int:
+    named = assembly_templates(__doc__.splitlines()[0], argv)
+    if named is None:
         return 2
-    findings = list(lint_templates(args.assembly_dir))
+    assembly_dir, found = named
+    findings = list(lint_templates(assembly_dir))
     for finding in findings:
         print(finding)
     print(f"cfn-lint: {len(found)} templates, {len(findings)} errors and warnings")

@@ -9,7 +9,6 @@ of the kinds in :data:`dataops.iam_findings.NEVER_ACKNOWLEDGED` always fail.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
@@ -21,7 +20,12 @@ from typing import Any
 from parliament import analyze_policy_string
 from parliament import config as parliament_config
 
-from dataops.cfn_lint_templates import StackEnvironment, stack_environments, templates
+from dataops.cfn_lint_templates import (
+    StackEnvironment,
+    assembly_templates,
+    stack_environments,
+    templates,
+)
 from dataops.cfn_placeholders import StackContext, UnrenderableError
 from dataops.iam_findings import Acknowledgement, Finding
 from dataops.iam_lint_acknowledgements import ACKNOWLEDGEMENTS
@@ -157,18 +161,12 @@ def unacknowledged(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("assembly_dir", type=Path, help="the cloud assembly, e.g. cdk.out")
-    args = parser.parse_args(argv)
-    found = templates(args.assembly_dir)
-    if not found:
-        print(
-            f"error: {args.assembly_dir}: no *.template.json; fix: run make synth first",
-            file=sys.stderr,
-        )
+    named = assembly_templates(__doc__.splitlines()[0], argv)
+    if named is None:
         return 2
+    assembly_dir, found = named
     try:
-        findings = list(lint_assembly(args.assembly_dir))
+        findings = list(lint_assembly(assembly_dir))
     except UnrenderableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

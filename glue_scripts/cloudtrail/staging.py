@@ -28,7 +28,7 @@ from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from jobkit.partitions import OUT_OF_RANGE, PARTITION_FLOOR, visible_range_sql
-from jobkit.raw_staging import FIRST_LINE_CHARS, ObjectProblem, ParsedRecords
+from jobkit.raw_staging import FIRST_LINE_CHARS, ObjectProblem, ParsedRecords, first_failure
 
 RECORDS = "records"
 # Every object is parsed alike: one group.
@@ -151,14 +151,6 @@ def _object_detail() -> str:
     )
 
 
-def _reason_and_detail(run_date: dt.date) -> tuple[str, str]:
-    """The first failing check's reason code and detail (both null for a valid record)."""
-    checks = _checks(run_date)
-    reason = " ".join(f"WHEN {condition} THEN {code}" for condition, code, _ in checks)
-    detail = " ".join(f"WHEN {condition} THEN {text}" for condition, _, text in checks)
-    return f"CASE {reason} END", f"CASE {detail} END"
-
-
 def check_records(parsed: DataFrame, run_date: dt.date) -> ParsedRecords:
     """Staged rows and quarantined records or objects of rows as :func:`parse_units` returns.
 
@@ -169,7 +161,7 @@ def check_records(parsed: DataFrame, run_date: dt.date) -> ParsedRecords:
     observation = Observation(RECORDS)
     records = F.count(F.when(F.col("line_number") > 0, 1)).alias(RECORDS)
     observed = parsed.observe(observation, records)
-    reason, detail = _reason_and_detail(run_date)
+    reason, detail = first_failure(_checks(run_date))
     staged = observed.where(f"({reason}) IS NULL").selectExpr(
         "event_time",
         "r.eventSource AS event_source",

@@ -19,7 +19,7 @@ Whole objects are one quarantine row each: line_number 0, their size, and their 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -85,6 +85,14 @@ class RawParser(Protocol):
         ``text``); records dated outside the visible days (see
         :func:`jobkit.partitions.visible_range_sql`) go to quarantine as ``date_out_of_range``."""
         ...
+
+
+def first_failure(checks: Sequence[tuple[str, str, str]]) -> tuple[str, str]:
+    """Spark SQL for the first failing check's reason and detail (both null when none fails),
+    from ``(condition, reason, detail)`` expressions in the order the checks apply."""
+    reason = " ".join(f"WHEN {condition} THEN {code}" for condition, code, _ in checks)
+    detail = " ".join(f"WHEN {condition} THEN {text}" for condition, _, text in checks)
+    return f"CASE {reason} END", f"CASE {detail} END"
 
 
 class CountMismatch(RuntimeError):

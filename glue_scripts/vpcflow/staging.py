@@ -26,7 +26,7 @@ from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from jobkit.partitions import OUT_OF_RANGE, PARTITION_FLOOR, visible_range_sql
-from jobkit.raw_staging import ObjectProblem, ParsedRecords
+from jobkit.raw_staging import ObjectProblem, ParsedRecords, first_failure
 from vpcflow.flowlog_format import (
     ACTIONS,
     INTEGER_FIELDS,
@@ -191,14 +191,6 @@ def _checks(run_date: dt.date) -> list[tuple[str, str, str]]:
     ]
 
 
-def _reason_and_detail(run_date: dt.date) -> tuple[str, str]:
-    """The first failing check's reason code and detail (both null for a valid line)."""
-    checks = _checks(run_date)
-    reason = " ".join(f"WHEN {condition} THEN '{code}'" for condition, code, _ in checks)
-    detail = " ".join(f"WHEN {condition} THEN {text}" for condition, _, text in checks)
-    return f"CASE {reason} END", f"CASE {detail} END"
-
-
 def check_lines(fields: DataFrame, run_date: dt.date) -> ParsedRecords:
     """Staged rows and quarantined lines of data lines as :func:`split_fields` returns them.
 
@@ -212,7 +204,9 @@ def check_lines(fields: DataFrame, run_date: dt.date) -> ParsedRecords:
     """
     observation = Observation(RECORDS)
     observed = fields.observe(observation, F.count(F.lit(1)).alias(RECORDS))
-    reason, detail = _reason_and_detail(run_date)
+    reason, detail = first_failure(
+        [(condition, f"'{code}'", text) for condition, code, text in _checks(run_date)]
+    )
     staged = observed.where(f"({reason}) IS NULL").selectExpr(
         *[
             f"CAST({_field(name)} AS {INTEGER_FIELDS.get(name, 'string')}) AS {column_name(name)}"
