@@ -23,7 +23,7 @@ from dataops.data_tests import DataTestResult, load_data_tests, run_on_duckdb
 from dataops.datasets import DataSet
 from dataops.declarations import DeclarationError
 from dataops.job_contexts import Locations, job_context
-from dataops.project import PROJECT_ROOT, Project, load_project
+from dataops.project import PROJECT_ROOT, Project, add_datasets_argument, load_project
 from jobkit.context import ContextError, DateRange
 
 STATE_DIR = "_state"
@@ -216,12 +216,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--raw", type=Path, required=True, help="raw objects (the S3 layout)")
     parser.add_argument("--warehouse", type=Path, required=True, help="where tables are written")
     parser.add_argument("--batch-id", default=None, help="run id (default: local-<UTC time>)")
-    parser.add_argument(
-        "--dataset",
-        action="append",
-        default=None,
-        help="run only this data set (repeatable; default: every data set)",
-    )
+    add_datasets_argument(parser)
     parser.add_argument(
         "--replay",
         default=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,17 @@ class Project:
 
     def dataset_of(self, table: str) -> DataSet:
         return next(dataset for dataset in self.datasets.values() if table in dataset.contracts)
+
+
+def add_datasets_argument(parser: argparse.ArgumentParser) -> None:
+    """``--dataset NAME`` (repeatable): the data sets a command works on; every one by default.
+    :meth:`Project.select` turns it into data sets, or a one-line usage error."""
+    parser.add_argument(
+        "--dataset",
+        action="append",
+        default=None,
+        help="only this data set (repeatable; default: every data set)",
+    )
 
 
 def load_project(root: Path = PROJECT_ROOT, config_path: Path | str | None = None) -> Project:

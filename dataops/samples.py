@@ -18,7 +18,7 @@ from typing import Protocol
 
 from dataops.cli import EXIT_OK, EXIT_USAGE
 from dataops.datasets import DataSet
-from dataops.project import PROJECT_ROOT, load_project
+from dataops.project import PROJECT_ROOT, add_datasets_argument, load_project
 
 
 class SampleData(Protocol):
@@ -61,9 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--start", type=dt.date.fromisoformat, default=None, help="first day, YYYY-MM-DD"
     )
-    parser.add_argument(
-        "--dataset", action="append", default=None, help="only this data set (repeatable)"
-    )
+    add_datasets_argument(parser)
     parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help="project checkout")
 
 

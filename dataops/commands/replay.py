@@ -32,7 +32,7 @@ from dataops.deployed_environment import (
     on_aws,
     wait_limits,
 )
-from dataops.project import PROJECT_ROOT, load_project
+from dataops.project import PROJECT_ROOT, add_datasets_argument, load_project
 from jobkit.context import DateRange
 
 if TYPE_CHECKING:
@@ -44,12 +44,7 @@ MIB = 1024 * 1024
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", required=True, help="environment name from the config")
-    parser.add_argument(
-        "--dataset",
-        action="append",
-        default=None,
-        help="only this data set (repeatable; default: every data set)",
-    )
+    add_datasets_argument(parser)
     parser.add_argument(
         "--from",
         dest="first",

@@ -30,7 +30,7 @@ from dataops.deployed_environment import (
     on_aws,
 )
 from dataops.integration.resources import RUN_COUNTS
-from dataops.project import PROJECT_ROOT, load_project
+from dataops.project import PROJECT_ROOT, add_datasets_argument, load_project
 
 if TYPE_CHECKING:
     from jobkit.storage import Storage
@@ -82,12 +82,7 @@ class DataSetStatus:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", required=True, help="environment name from the config")
-    parser.add_argument(
-        "--dataset",
-        action="append",
-        default=None,
-        help="only this data set (repeatable; default: every data set)",
-    )
+    add_datasets_argument(parser)
     parser.add_argument(
         "--executions",
         type=int,
