@@ -69,6 +69,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "the commit a pull request merges into (CodeCommit, GitHub or origin/<branch>)",
     ),
     CommandSpec(
+        "impact",
+        "dataops.impact",
+        "the jobs, tables and data tests a change can affect (lineage from the declarations)",
+    ),
+    CommandSpec(
         "check-pii",
         "dataops.pii_gate",
         "fail when a PII column reaches a mart without masking or an exposure approval",
