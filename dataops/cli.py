@@ -74,6 +74,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "the jobs, tables and data tests a change can affect (lineage from the declarations)",
     ),
     CommandSpec(
+        "data-diff",
+        "dataops.data_diff.command",
+        "run the data workflow at a base commit and here on the same sample; compare the tables",
+    ),
+    CommandSpec(
         "check-pii",
         "dataops.pii_gate",
         "fail when a PII column reaches a mart without masking or an exposure approval",
