@@ -92,7 +92,7 @@ def test_one_build_runs_the_pull_request_buildspec(project, template):
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
 
 
-def test_pull_request_check_runs_the_contract_gate_against_its_base_then_make_test():
+def test_pull_request_check_runs_the_gate_the_lints_the_impacted_tests_then_the_data_diff():
     dry_run = subprocess.run(
         ["make", "-n", "pull-request-check"],
         cwd=PROJECT_ROOT,
@@ -102,9 +102,12 @@ def test_pull_request_check_runs_the_contract_gate_against_its_base_then_make_te
     ).stdout
     base = dry_run.index("-m dataops pull-request-base")
     gate = dry_run.index("-m dataops check-contracts --base")
+    impact = dry_run.index("-m dataops impact --base")
     lint = dry_run.index("-m ruff check")
     tests = dry_run.index("-m pytest")
-    assert base < gate < lint < tests
+    diff = dry_run.index("-m dataops data-diff --base")
+    assert base < gate < impact < lint < tests < diff
+    assert "--impact reports/impact.json" in dry_run[tests:diff]
 
 
 def test_codecommit_pull_requests_into_the_branch_start_the_build_at_their_commit(
