@@ -8,9 +8,9 @@ PYTEST_WORKERS ?= 2
 SAMPLE_RECORDS ?= 100000
 LOCAL := .local
 
-.PHONY: help setup spark-class-archive lint format unit test pull-request-check contract-gate \
-        data-diff synth cfn-lint demo bootstrap deploy-pipeline sandbox diagrams \
-        integration-test alarm-watch bench clean
+.PHONY: help setup spark-class-archive lint format unit test pull-request-check \
+        pull-request-report contract-gate data-diff synth cfn-lint demo bootstrap \
+        deploy-pipeline sandbox diagrams integration-test alarm-watch bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -53,6 +53,11 @@ pull-request-check: setup ## what a pull request must pass: contract gate, lint,
 	  $(PYTHON) -m dataops impact --base "$$base" --json $(IMPACT)
 	@$(MAKE) --no-print-directory test PYTEST_ARGS="--impact $(IMPACT)"
 	base="$$($(PYTHON) -m dataops pull-request-base)" && $(PYTHON) -m dataops data-diff --base "$$base"
+
+# After the check, pass or fail (the buildspec's post_build): keeps a report for the build's
+# artifacts and comments it on a GitHub pull request when a token is configured.
+pull-request-report: ## the pull-request check's report: build artifact, GitHub comment
+	$(PYTHON) -m dataops pull-request-report
 
 BASE ?= origin/main
 contract-gate: setup ## breaking contract changes against BASE (default origin/main) need a major bump

@@ -79,6 +79,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "run the data workflow at a base commit and here on the same sample; compare the tables",
     ),
     CommandSpec(
+        "pull-request-report",
+        "dataops.pull_request_report",
+        "after a pull-request check: keep its report for the build; comment it on GitHub",
+    ),
+    CommandSpec(
         "check-pii",
         "dataops.pii_gate",
         "fail when a PII column reaches a mart without masking or an exposure approval",

@@ -5,3 +5,9 @@ worktree, in a subprocess with that commit's own code) and here, and every table
 produce is compared row by row with DuckDB: :mod:`.runs` makes the two runs, :mod:`.compare`
 compares a table, :mod:`.report` writes Markdown and JSON, :mod:`.command` ties them together.
 """
+
+from pathlib import Path
+
+# Where the pull-request check writes the reports (its build keeps them as artifacts).
+DEFAULT_REPORT = Path("reports/data-diff.md")
+DEFAULT_JSON = Path("reports/data-diff.json")

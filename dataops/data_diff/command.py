@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK
 from dataops.contract_changes import Change, compare, load_base_contracts
 from dataops.contracts import DEFAULT_CONTRACTS_DIR
+from dataops.data_diff import DEFAULT_JSON, DEFAULT_REPORT
 from dataops.data_diff.compare import compare_rows, reason_counts
 from dataops.data_diff.report import DataDiff, QuarantineDiff, TableDiff, render_markdown
 from dataops.data_diff.runs import (
@@ -39,8 +40,6 @@ from dataops.impact import SHORT_COMMIT, changed_files, impact_of, merge_base, r
 from dataops.local_runner import STATE_DIR, log_text_bytes
 from dataops.project import PROJECT_ROOT, Project, load_project
 
-DEFAULT_REPORT = Path("reports/data-diff.md")
-DEFAULT_JSON = Path("reports/data-diff.json")
 DEFAULT_WORK = Path(".local/data-diff")
 # Small enough for the pull-request check's time, large enough to reach every kind of row.
 DEFAULT_RECORDS = 2_000
