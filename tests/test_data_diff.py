@@ -30,6 +30,8 @@ DAY = "2024-05-06"
 MART = "data_app_conn_stats"
 DATASET = "vpcflow"
 MART_MODEL = Path(f"glue_scripts/{DATASET}/models/{MART}.sql")
+INTERMEDIATE = "inter_model_flowlogs"
+INTERMEDIATE_MODEL = Path(f"glue_scripts/{DATASET}/models/{INTERMEDIATE}.sql")
 MART_CONTRACT = Path(f"contracts/{DATASET}/{MART}.yaml")
 SAMPLE = ["--records", "300", "--days", "2"]
 
@@ -132,15 +134,15 @@ def add_a_nullable_column(repo: Path) -> None:
     edit(repo / MART_MODEL, "    dt\nFROM", "    count(*) AS flows,\n    dt\nFROM")
 
 
-def add_a_comment(repo: Path) -> None:
-    edit(repo / MART_MODEL, "SELECT\n", "-- Reviewed.\nSELECT\n")
+def comment_the_intermediate_model(repo: Path) -> None:
+    edit(repo / INTERMEDIATE_MODEL, "SELECT\n", "-- Reviewed.\nSELECT\n")
 
 
 # Each a branch off the base commit, diffed in this order with --fail-on-change.
 CHANGES = {
     "mart-logic": count_bytes_twice,
     "new-column": add_a_nullable_column,
-    "comment-only": add_a_comment,
+    "comment-only": comment_the_intermediate_model,
 }
 
 
@@ -233,10 +235,13 @@ def test_a_new_nullable_column_is_an_additive_schema_change(outcomes):
 
 @pytest.mark.xdist_group("spark")
 def test_a_change_that_leaves_the_data_alone_gives_an_empty_diff(outcomes):
+    """The intermediate model (an appending job) recomputes all of its input's partitions, the
+    mart follows the rewritten partitions, and both come out as the base run left them."""
     outcome = outcomes["comment-only"]
     assert outcome.code == 0
     assert not outcome.document["differs"]
-    assert outcome.table(MART)["recomputed"]
+    recomputed = {table["table"] for table in outcome.document["tables"] if table["recomputed"]}
+    assert recomputed == {INTERMEDIATE, MART}
     assert "**No differences** in" in outcome.markdown
     assert "base run kept from an earlier diff" in outcome.output
 

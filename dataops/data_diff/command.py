@@ -98,7 +98,9 @@ def _tables(
     diffs = []
     for name in names:
         contract = project.contracts.get(name) or base_contracts.get(name)
-        dataset = project.dataset_of(name).name if name in project.contracts else owners[name]
+        dataset = (
+            project.dataset_of(name).name if name in project.contracts else owners.get(name, "")
+        )
         rows = compare_rows(base / name, head / name, contract.grain if contract else [])
         diffs.append(TableDiff(name, dataset, rows, tuple(changes[name]), name in recomputed))
     return diffs
