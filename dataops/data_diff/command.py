@@ -16,8 +16,10 @@ import json
 import shutil
 import subprocess
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK
 from dataops.contract_changes import Change, compare, load_base_contracts
@@ -121,18 +123,28 @@ def _quarantine(
     return diffs
 
 
-def _run_head(project: Project, plans: list[HeadPlan], raw: Path, base: Path, head: Path) -> None:
-    """The head run on a local Spark session, sized as run-local sizes it for the sample."""
+def _head_session(raw: Path) -> Any:
+    """The head run's local Spark session, sized as run-local sizes it for the sample."""
     from dataops.spark_class_archive import jvm_options
     from jobkit.session import build_local_session, jit_options
 
     files = [str(path) for path in raw.rglob("*") if path.is_file()]
     jit = jit_options(log_text_bytes(files))
-    spark = build_local_session(jvm_options=f"{jvm_options()} {jit}".strip())
-    try:
-        run_head(spark, project, plans, raw=raw, base=base, head=head)
-    finally:
-        spark.stop()
+    return build_local_session(jvm_options=f"{jvm_options()} {jit}".strip())
+
+
+def _run_base(
+    root: Path, commit: str, names: list[str], *, raw: Path, work: Path, fingerprint: str
+) -> bool:
+    """The base run (or the kept one); whether its own checks failed."""
+    if not names:
+        shutil.rmtree(work, ignore_errors=True)
+        return False
+    print(f"data diff: the base run of {', '.join(names)} at {commit[:SHORT_COMMIT]}", flush=True)
+    run = run_base(root, commit, names, raw=raw, work=work, fingerprint=fingerprint)
+    kept = "kept from an earlier diff" if run.reused else "done"
+    print(f"data diff: base run {kept} (log: {run.log})", flush=True)
+    return run.exit_code != EXIT_OK
 
 
 def data_diff(project: Project, base: str, sample: Sample, work: Path) -> DataDiff:
@@ -169,26 +181,26 @@ def data_diff(project: Project, base: str, sample: Sample, work: Path) -> DataDi
         work / "head" / "warehouse",
     )
     fingerprint = generate_sample(project, running, sample, raw)
-    base_checks_failed = False
-    if in_base:
-        print(
-            f"data diff: the base run of {', '.join(in_base)} at {since[:SHORT_COMMIT]}", flush=True
-        )
-        base_run = run_base(
-            root, since, in_base, raw=raw, work=base_warehouse.parent, fingerprint=fingerprint
-        )
-        kept = "kept from an earlier diff" if base_run.reused else "done"
-        print(f"data diff: base run {kept} (log: {base_run.log})", flush=True)
-        base_checks_failed = base_run.exit_code != EXIT_OK
-    else:
-        shutil.rmtree(base_warehouse.parent, ignore_errors=True)
+    # The head's JVM starts while the base runs (in a process of its own), not after it.
+    with ThreadPoolExecutor(max_workers=1) as starting:
+        session = starting.submit(_head_session, raw)
+        try:
+            base_checks_failed = _run_base(
+                root, since, in_base, raw=raw, work=base_warehouse.parent, fingerprint=fingerprint
+            )
+        except BaseException:
+            session.result().stop()
+            raise
+    spark = session.result()
     plans = plan_head(project, impact, in_base)
     head_error = ""
     try:
-        _run_head(project, plans, raw, base_warehouse, head_warehouse)
+        run_head(spark, project, plans, raw=raw, base=base_warehouse, head=head_warehouse)
     # Whatever the change's own job code raises is the finding: reported, not a crash.
     except Exception as exc:
         head_error = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
+    finally:
+        spark.stop()
     return replace(
         result,
         plans=tuple(plans),
