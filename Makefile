@@ -51,7 +51,7 @@ pull-request-check: setup ## what a pull request must pass: contract gate, lint,
 	base="$$($(PYTHON) -m dataops pull-request-base)" && \
 	  $(PYTHON) -m dataops check-contracts --base "$$base" && \
 	  $(PYTHON) -m dataops impact --base "$$base" --json $(IMPACT)
-	@$(MAKE) --no-print-directory test PYTEST_ARGS="--impact $(IMPACT)"
+	@$(MAKE) --no-print-directory test PYTEST_ARGS="--impact=$(IMPACT)"
 	base="$$($(PYTHON) -m dataops pull-request-base)" && $(PYTHON) -m dataops data-diff --base "$$base"
 
 # After the check, pass or fail (the buildspec's post_build): keeps a report for the build's

@@ -3,9 +3,11 @@
 Tests that synthesize are grouped on one xdist worker (``xdist_group("synth")``) and Spark tests
 on another (``xdist_group("spark")``), so each expensive thing is built once per run.
 
-Tests of one data set carry ``pytest.mark.dataset("<name>")``. Given ``--impact FILE`` (what
+Tests of one data set carry ``pytest.mark.dataset("<name>")``. Given ``--impact=FILE`` (what
 ``python -m dataops impact --json`` wrote), they run only when the change impacts their data
 set, shared code or test support changed, or the test itself changed; every other test runs.
+(Written with ``=``: pytest reads the command line for its test paths before this file adds
+the option, and would take a separate FILE for one.)
 """
 
 from __future__ import annotations

@@ -164,7 +164,7 @@ def test_pull_request_check_runs_the_gate_the_lints_the_impacted_tests_then_the_
     tests = dry_run.index("-m pytest")
     diff = dry_run.index("-m dataops data-diff --base")
     assert base < gate < impact < lint < tests < diff
-    assert "--impact reports/impact.json" in dry_run[tests:diff]
+    assert "--impact=reports/impact.json" in dry_run[tests:diff]
 
 
 def test_codecommit_pull_requests_into_the_branch_start_the_build_at_their_commit(
