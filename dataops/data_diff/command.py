@@ -42,7 +42,8 @@ from dataops.impact import SHORT_COMMIT, changed_files, impact_of, merge_base, r
 from dataops.local_runner import STATE_DIR, log_text_bytes
 from dataops.project import PROJECT_ROOT, Project, load_project
 
-DEFAULT_WORK = Path(".local/data-diff")
+# Under the checkout (git ignores .local/): the sample and both runs, kept after the diff.
+WORK_DIR = Path(".local/data-diff")
 # Small enough for the pull-request check's time, large enough to reach every kind of row.
 DEFAULT_RECORDS = 2_000
 DEFAULT_SEED = 7
@@ -224,8 +225,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--work",
         type=Path,
-        default=DEFAULT_WORK,
-        help="sample data and both runs' warehouses, kept for a look and for the next diff",
+        default=None,
+        help=f"sample data and both runs' warehouses, kept for a look and for the next diff "
+        f"(default: {WORK_DIR} in the checkout)",
     )
     parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help="project checkout")
 
@@ -233,7 +235,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     project = load_project(args.root)
     sample = Sample(args.records, args.seed, args.days)
-    result = data_diff(project, args.base, sample, args.work)
+    result = data_diff(project, args.base, sample, args.work or args.root / WORK_DIR)
     markdown = render_markdown(result)
     for path, text in (
         (args.report, markdown),

@@ -160,22 +160,22 @@ def _impact(diff: DataDiff) -> list[str]:
             f"Shared code or configuration changed ({_names(impact.shared)}): every data set "
             "is impacted."
         )
-    lines.append("")
     plans = {plan.dataset: plan for plan in diff.plans}
+    items = []
     for name, entry in impact.datasets.items():
         plan = plans.get(name)
         runs = ""
         if plan is not None:
             reused = f"; reused from the base run: {_names(plan.reused)}" if plan.reused else ""
             runs = f" Recomputed: {_names(plan.jobs)}{reused}."
-        lines.append(
+        items.append(
             f"- **{name}**: jobs {_names(entry.jobs)}; tables {_names(entry.tables)}; "
             f"data tests {_names(entry.data_tests)}.{runs}"
         )
-    lines += [f"- **{name}**: removed." for name in impact.removed]
+    items += [f"- **{name}**: removed." for name in impact.removed]
     if diff.not_impacted:
-        lines.append(f"- Not impacted, not run: {', '.join(diff.not_impacted)}.")
-    return lines
+        items.append(f"- Not impacted, not run: {', '.join(diff.not_impacted)}.")
+    return [*lines, "", *items] if items else lines
 
 
 def render_markdown(diff: DataDiff) -> str:
@@ -186,9 +186,9 @@ def render_markdown(diff: DataDiff) -> str:
         if diff.merge_base == diff.base_commit
         else f"merge base `{diff.merge_base[:SHORT_COMMIT]}`"
     )
-    compared = (
-        f"the base `{diff.base}` ({where}) and this change (`{diff.head_commit[:SHORT_COMMIT]}`)"
-    )
+    # The pull-request check passes the base as a commit: it is named once, short.
+    named = "" if diff.base == diff.base_commit else f"`{diff.base}` "
+    compared = f"the base {named}({where}) and this change (`{diff.head_commit[:SHORT_COMMIT]}`)"
     if not diff.plans:
         verdict = (
             f"**No data set is impacted** between {compared}: no job depends on the changed "
