@@ -36,6 +36,7 @@ from dataops.data_diff.runs import (
     present_at,
     run_base,
     run_head,
+    sample_heap,
 )
 from dataops.declarations import DeclarationError
 from dataops.impact import SHORT_COMMIT, changed_files, impact_of, merge_base, resolve_commit
@@ -124,25 +125,33 @@ def _quarantine(
     return diffs
 
 
-def _head_session(raw: Path) -> Any:
-    """The head run's local Spark session, sized as run-local sizes it for the sample."""
+def _head_session(text_bytes: int, heap: str | None) -> Any:
+    """The head run's local Spark session, sized as run-local sizes one for the sample."""
     from dataops.spark_class_archive import jvm_options
     from jobkit.session import build_local_session, jit_options
 
-    files = [str(path) for path in raw.rglob("*") if path.is_file()]
-    jit = jit_options(log_text_bytes(files))
-    return build_local_session(jvm_options=f"{jvm_options()} {jit}".strip())
+    return build_local_session(
+        settings={"spark.driver.memory": heap} if heap else None,
+        jvm_options=f"{jvm_options()} {jit_options(text_bytes)}".strip(),
+    )
 
 
 def _run_base(
-    root: Path, commit: str, names: list[str], *, raw: Path, work: Path, fingerprint: str
+    root: Path,
+    commit: str,
+    names: list[str],
+    *,
+    raw: Path,
+    work: Path,
+    fingerprint: str,
+    heap: str | None,
 ) -> bool:
     """The base run (or the kept one); whether its own checks failed."""
     if not names:
         shutil.rmtree(work, ignore_errors=True)
         return False
     print(f"data diff: the base run of {', '.join(names)} at {commit[:SHORT_COMMIT]}", flush=True)
-    run = run_base(root, commit, names, raw=raw, work=work, fingerprint=fingerprint)
+    run = run_base(root, commit, names, raw=raw, work=work, fingerprint=fingerprint, heap=heap)
     kept = "kept from an earlier diff" if run.reused else "done"
     print(f"data diff: base run {kept} (log: {run.log})", flush=True)
     return run.exit_code != EXIT_OK
@@ -182,12 +191,20 @@ def data_diff(project: Project, base: str, sample: Sample, work: Path) -> DataDi
         work / "head" / "warehouse",
     )
     fingerprint = generate_sample(project, running, sample, raw)
+    text_bytes = log_text_bytes([str(path) for path in raw.rglob("*") if path.is_file()])
+    heap = sample_heap(text_bytes)
     # The head's JVM starts while the base runs (in a process of its own), not after it.
     with ThreadPoolExecutor(max_workers=1) as starting:
-        session = starting.submit(_head_session, raw)
+        session = starting.submit(_head_session, text_bytes, heap)
         try:
             base_checks_failed = _run_base(
-                root, since, in_base, raw=raw, work=base_warehouse.parent, fingerprint=fingerprint
+                root,
+                since,
+                in_base,
+                raw=raw,
+                work=base_warehouse.parent,
+                fingerprint=fingerprint,
+                heap=heap,
             )
         except BaseException:
             session.result().stop()

@@ -49,6 +49,10 @@ RUN_RECORD = "run.json"
 RUN_LOG = "run-local.log"
 # run-local exits 1 when a check failed: the base's tables are still there to compare.
 BASE_EXITS = (0, 1)
+# A sample within run-local's small batch runs on the heap of the tests' session: the head's JVM
+# starts while the base's runs, so the pull-request box holds both (1.3 GiB of process tree for
+# a base run on the default heap, 0.96 GiB on this one).
+SMALL_SAMPLE_HEAP = "512m"
 
 
 @dataclass(frozen=True)
@@ -114,10 +118,14 @@ def checkout(root: Path, commit: str) -> Iterator[Path]:
         _git(root, "worktree", "prune")
 
 
-def _environment(tree: Path) -> dict[str, str]:
-    """The base's own code first on the path, ahead of the venv's path file."""
+def _environment(tree: Path, heap: str | None) -> dict[str, str]:
+    """The base's own code first on the path, ahead of the venv's path file; its driver's heap
+    when given (spark-submit takes --driver-memory over the session's own setting)."""
     paths = [str(tree), str(tree / GLUE_SCRIPTS_DIR)]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    if heap is not None:
+        environment["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {heap} pyspark-shell"
+    return environment
 
 
 def _share_class_archive(tree: Path) -> None:
@@ -125,6 +133,13 @@ def _share_class_archive(tree: Path) -> None:
     built for them (under ``.venv`` of a checkout) applies: ~3 s off the base run's start."""
     if sys.prefix != sys.base_prefix and not (tree / ".venv").exists():
         (tree / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+
+
+def sample_heap(text_bytes: int) -> str | None:
+    """Both runs' driver heap for a sample of ``text_bytes`` of log text (None: run-local's)."""
+    from jobkit.session import SMALL_BATCH_TEXT_BYTES
+
+    return SMALL_SAMPLE_HEAP if text_bytes <= SMALL_BATCH_TEXT_BYTES else None
 
 
 @dataclass(frozen=True)
@@ -138,10 +153,18 @@ class BaseRun:
 
 
 def run_base(
-    root: Path, commit: str, names: list[str], *, raw: Path, work: Path, fingerprint: str
+    root: Path,
+    commit: str,
+    names: list[str],
+    *,
+    raw: Path,
+    work: Path,
+    fingerprint: str,
+    heap: str | None = None,
 ) -> BaseRun:
-    """The base commit's run of data sets ``names`` on ``raw`` into ``work/warehouse``, or the
-    kept one when it was made from the same commit, data sets and sample."""
+    """The base commit's run of data sets ``names`` on ``raw`` into ``work/warehouse`` (its
+    Spark driver's heap ``heap``, or run-local's), or the kept one when it was made from the
+    same commit, data sets and sample."""
     warehouse, record, log = work / "warehouse", work / RUN_RECORD, work / RUN_LOG
     key = {"commit": commit, "datasets": names, "sample": fingerprint}
     if record.is_file():
@@ -159,7 +182,7 @@ def run_base(
         exit_code = subprocess.run(
             [sys.executable, "-m", "dataops", "run-local", *arguments, *selection],
             cwd=tree,
-            env=_environment(tree),
+            env=_environment(tree, heap),
             stdout=output,
             stderr=subprocess.STDOUT,
             check=False,
