@@ -35,7 +35,7 @@ from dataops.datasets import DATASET_FILE, DataSet
 from dataops.declarations import DeclarationError
 from dataops.impact import SHORT_COMMIT, Impact
 from dataops.job_graph import GLUE_SCRIPTS_DIR, JobSpec
-from dataops.local_runner import STATE_DIR, StepReport, local_locations, run_dataset
+from dataops.local_runner import STATE_DIR, local_locations, run_dataset
 from dataops.project import Project
 from dataops.samples import generator_for
 
@@ -222,7 +222,7 @@ def plan_head(project: Project, impact: Impact, in_base: list[str]) -> list[Head
     return plans
 
 
-def partitions(location: Path) -> tuple[str, ...]:
+def _partitions(location: Path) -> tuple[str, ...]:
     """The ``dt`` partitions of a local table that hold data."""
     return tuple(
         sorted(
@@ -249,7 +249,7 @@ def _recompute_inputs(dataset: DataSet, job: JobSpec, raw: Path, head: Path) -> 
 
     context = job_context(dataset, job, local_locations(raw, head), HEAD_BATCH)
     writes = {
-        table: TableWrite("replace", partitions(Path(context.location(table))))
+        table: TableWrite("replace", _partitions(Path(context.location(table))))
         for table in job.input_tables
     }
     Ledger(LocalStorage(), context).enqueue((job.name,), PRODUCER, HEAD_BATCH, writes)
@@ -257,11 +257,10 @@ def _recompute_inputs(dataset: DataSet, job: JobSpec, raw: Path, head: Path) -> 
 
 def run_head(
     spark: Any, project: Project, plans: list[HeadPlan], *, raw: Path, base: Path, head: Path
-) -> list[StepReport]:
+) -> None:
     """The head run of ``plans`` into ``head``, reusing the base run's warehouse ``base``."""
     shutil.rmtree(head, ignore_errors=True)
     head.mkdir(parents=True)
-    steps = []
     for plan in plans:
         dataset = project.datasets[plan.dataset]
         if plan.reused:
@@ -272,7 +271,4 @@ def run_head(
                 # The first jobs the change reaches; those after them follow incrementally.
                 if not set(job.input_tables) & produced:
                     _recompute_inputs(dataset, job, raw, head)
-        steps.extend(
-            run_dataset(spark, dataset, local_locations(raw, head), HEAD_BATCH, jobs=plan.jobs)
-        )
-    return steps
+        run_dataset(spark, dataset, local_locations(raw, head), HEAD_BATCH, jobs=plan.jobs)
