@@ -8,9 +8,9 @@ PYTEST_WORKERS ?= 2
 SAMPLE_RECORDS ?= 100000
 LOCAL := .local
 
-.PHONY: help setup spark-class-archive lint format unit test pull-request-check contract-gate \
-        synth cfn-lint demo bootstrap deploy-pipeline sandbox diagrams integration-test \
-        rehearse alarm-watch bench clean
+.PHONY: help setup spark-class-archive lint format unit test pull-request-check \
+        pull-request-report contract-gate data-diff synth cfn-lint demo bootstrap \
+        deploy-pipeline sandbox diagrams integration-test rehearse alarm-watch bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -35,17 +35,29 @@ format: setup ## apply ruff fixes and formatting
 	$(PYTHON) -m ruff format .
 
 unit: setup spark-class-archive ## pytest only (JUnit XML in reports/)
-	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --junitxml=reports/pytest.xml
+	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --junitxml=reports/pytest.xml \
+		$(PYTEST_ARGS)
 
 test: lint unit ## every lint and every test (what CI and the pull-request check run)
 
 # The pull-request check: the contract gate against the commit the pull request merges into
-# (python -m dataops pull-request-base; PULL_REQUEST_BASE=<ref> overrides it), then make test,
-# whose tests synthesize every stack with cdk-nag, cfn-lint every template and run the data
-# workflow locally on generated sample data.
-pull-request-check: setup ## what a pull request must pass: the contract gate against its base, then make test
-	base="$$($(PYTHON) -m dataops pull-request-base)" && $(PYTHON) -m dataops check-contracts --base "$$base"
-	@$(MAKE) --no-print-directory test
+# (python -m dataops pull-request-base; PULL_REQUEST_BASE=<ref> overrides it), the lints, the
+# tests the change can affect (a data set's own tests only when the lineage impact reaches it;
+# every test when shared code changed), then the data diff against the base, reported in
+# reports/data-diff.md. The tests synthesize every stack with cdk-nag, cfn-lint every template
+# and run the data workflow locally on generated sample data.
+IMPACT := reports/impact.json
+pull-request-check: setup ## what a pull request must pass: contract gate, lint, impacted tests, data diff
+	base="$$($(PYTHON) -m dataops pull-request-base)" && \
+	  $(PYTHON) -m dataops check-contracts --base "$$base" && \
+	  $(PYTHON) -m dataops impact --base "$$base" --json $(IMPACT)
+	@$(MAKE) --no-print-directory test PYTEST_ARGS="--impact=$(IMPACT)"
+	base="$$($(PYTHON) -m dataops pull-request-base)" && $(PYTHON) -m dataops data-diff --base "$$base"
+
+# After the check, pass or fail (the buildspec's post_build): keeps a report for the build's
+# artifacts and comments it on a GitHub pull request when a token is configured.
+pull-request-report: ## the pull-request check's report: build artifact, GitHub comment
+	$(PYTHON) -m dataops pull-request-report
 
 BASE ?= origin/main
 contract-gate: setup ## breaking contract changes against BASE (default origin/main) need a major bump
@@ -54,6 +66,9 @@ contract-gate: setup ## breaking contract changes against BASE (default origin/m
 	else \
 	  echo "contract-gate: no base '$(BASE)' in this clone (first commit or shallow clone): nothing to compare"; \
 	fi
+
+data-diff: setup spark-class-archive ## what the committed changes do to the data, against BASE (default origin/main)
+	$(PYTHON) -m dataops data-diff --base "$(BASE)"
 
 synth: setup ## synthesize every stack of every environment into cdk.out
 	$(CDK) synth --quiet --output cdk.out > /dev/null

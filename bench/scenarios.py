@@ -1,4 +1,4 @@
-"""The four measurements; each returns result rows for the report.
+"""The measurements; each returns result rows for the report.
 
 Every command runs as a subprocess under :func:`bench.process_tree.measure`, so wall time and
 peak memory include interpreter start-up, the JVM and worker processes, as a developer or a
@@ -8,8 +8,10 @@ CodeBuild box would see them.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +20,13 @@ import duckdb
 
 from bench.duckdb_reference import MART
 from bench.process_tree import Measurement, measure
-from dataops.project import PROJECT_ROOT
+from dataops.project import PROJECT_ROOT, load_project
 from dataops.sample_data import DEFAULT_START, GeneratedDataSet, generate
 
 SEED = 7
 DAYS = 3
 MEMORY_TARGET_GIB = 3.0
+REQUIREMENTS = ("requirements.txt", "requirements-dev.txt", "scripts/setup.sh")
 BARE_APP_SETTINGS = "builtin_cloud_formation_validation=False"
 BARE_APP = """import aws_cdk as cdk
 
@@ -130,9 +133,10 @@ def synth(workdir: Path) -> Outcome:
 
 
 def pull_request_check() -> Outcome:
-    """``make pull-request-check``, what CodeBuild runs on every pull request: the contract gate
-    against the base (``PULL_REQUEST_BASE``, default ``HEAD`` here: a clone without ``origin``
-    still measures the gate's git reads), then every lint and every test."""
+    """``make pull-request-check``, what CodeBuild runs on every pull request, against ``HEAD``
+    (``PULL_REQUEST_BASE``; a clone without ``origin`` still measures the gate's git reads):
+    the contract gate, every lint and every test no data set's impact selects, and a data diff
+    with nothing to run."""
     env = _env()
     env.setdefault("PULL_REQUEST_BASE", "HEAD")
     run = measure(["make", "pull-request-check"], PROJECT_ROOT, env)
@@ -147,11 +151,84 @@ def pull_request_check() -> Outcome:
             f"{run.seconds:.1f} s",
             "<= 90 s",
             run.seconds <= 90,
-            "make pull-request-check: contract gate, lint, tests (2 pytest workers)",
+            "make pull-request-check against HEAD: contract gate, lint, the tests of no data set "
+            "(2 pytest workers), a data diff with nothing impacted",
         ),
         _memory_row(f"{name}, peak memory", run),
     ]
     return Outcome(rows, {f"{name} (tail)": _tail(run.output, 8)})
+
+
+def _fingerprint(*files: Path) -> str:
+    """What ``scripts/setup.sh`` stamps its installs with (sha256 of the files, 16 digits)."""
+    return hashlib.sha256(b"".join(path.read_bytes() for path in files)).hexdigest()[:16]
+
+
+def _shared_installs_match(clone: Path) -> bool:
+    """Whether the clone's setup would find this checkout's installs current: it runs ``make
+    setup``, which must never reinstall into the linked ``.venv`` or ``node_modules``."""
+    python = _fingerprint(*(clone / f for f in REQUIREMENTS))
+    node = _fingerprint(clone / "package-lock.json")
+    return (PROJECT_ROOT / ".venv" / f".requirements-{python}").is_file() and (
+        PROJECT_ROOT / "node_modules" / f".lock-{node}"
+    ).is_file()
+
+
+def _one_model_change(clone: Path) -> str:
+    """Commit a change to the last SQL model of the first data set that has one; its path."""
+    project = load_project(clone)
+    dataset = next(ds for ds in project.datasets.values() if any(j.sql for j in ds.job_graph.jobs))
+    model = [job for job in dataset.job_graph.jobs if job.sql][-1]
+    path = dataset.root / str(model.sql)
+    path.write_text(path.read_text(encoding="utf-8") + "-- bench: a one-job change\n")
+    identity = ["-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+    subprocess.run(["git", "-C", str(clone), "add", str(path)], check=True)
+    subprocess.run(
+        ["git", "-C", str(clone), *identity, "commit", "--quiet", "-m", "bench: one SQL model"],
+        check=True,
+    )
+    return str(path.relative_to(clone))
+
+
+def pull_request_check_one_model(workdir: Path) -> Outcome:
+    """``make pull-request-check`` of a throwaway commit that changes one SQL model, in a clone
+    of this checkout's ``HEAD`` (its ``.venv`` and ``node_modules`` linked, its own code first on
+    ``PYTHONPATH``) against the commit before: the impacted tests and a data diff that reruns
+    one job."""
+    name = "pull-request check, one SQL model changed"
+    clone = workdir / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(PROJECT_ROOT), str(clone)], check=True)
+    for linked in (".venv", "node_modules"):
+        (clone / linked).symlink_to(PROJECT_ROOT / linked, target_is_directory=True)
+    # .gitignore's ".venv/" matches a folder, not a link: the data diff wants a clean tree.
+    with (clone / ".git" / "info" / "exclude").open("a", encoding="utf-8") as exclude:
+        exclude.write(".venv\nnode_modules\n")
+    if not _shared_installs_match(clone):
+        return Outcome(
+            [Row(name, "-", "-", "failed", "-", False, "make setup first: the installs are stale")],
+            {},
+        )
+    changed = _one_model_change(clone)
+    env = _env()
+    env["PULL_REQUEST_BASE"] = "HEAD~1"
+    env["PYTHONPATH"] = os.pathsep.join([str(clone), str(clone / "glue_scripts")])
+    run = measure(["make", "pull-request-check"], clone, env)
+    if run.returncode:
+        return Outcome([_failed(name, run)], {f"{name} (tail)": _tail(run.output, 30)})
+    rows = [
+        Row(
+            f"{name}, wall time",
+            f"{run.seconds:.1f} s",
+            "-",
+            f"{run.seconds:.1f} s",
+            "<= 90 s",
+            run.seconds <= 90,
+            f"{changed} changed: contract gate, lint, the impacted tests, the data diff (base run "
+            "in a subprocess, the changed job rerun)",
+        ),
+        _memory_row(f"{name}, peak memory", run),
+    ]
+    return Outcome(rows, {f"{name} (tail)": _tail(run.output, 30)})
 
 
 def _tail(text: str, lines: int) -> str:

@@ -69,6 +69,21 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "the commit a pull request merges into (CodeCommit, GitHub or origin/<branch>)",
     ),
     CommandSpec(
+        "impact",
+        "dataops.impact",
+        "the jobs, tables and data tests a change can affect (lineage from the declarations)",
+    ),
+    CommandSpec(
+        "data-diff",
+        "dataops.data_diff.command",
+        "run the data workflow at a base commit and here on the same sample; compare the tables",
+    ),
+    CommandSpec(
+        "pull-request-report",
+        "dataops.pull_request_report",
+        "after a pull-request check: keep its report for the build; comment it on GitHub",
+    ),
+    CommandSpec(
         "check-pii",
         "dataops.pii_gate",
         "fail when a PII column reaches a mart without masking or an exposure approval",

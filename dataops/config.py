@@ -55,6 +55,8 @@ _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
 _VPC_ID = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# A Secrets Manager secret's name (not its ARN): what the build resolves by name.
+_SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 
 
 def _account_id(value: object) -> str:
@@ -144,6 +146,9 @@ class SourceConfig(_Strict):
     connection_arn: str | None = None
     # codecommit: false imports an existing repository of that name instead of creating it.
     create_repository: bool = True
+    # github: a Secrets Manager secret (its name) holding a token that may comment on pull
+    # requests; the pull-request check then comments its report on the pull request.
+    github_token_secret: str | None = None
 
     @model_validator(mode="after")
     def _github_needs_connection(self) -> SourceConfig:
@@ -161,6 +166,17 @@ class SourceConfig(_Strict):
                 raise ValueError(
                     "a github source needs 'connection_arn'; fix: create a CodeStar connection "
                     "in the tooling account and add connection_arn: arn:aws:codeconnections:..."
+                )
+        if self.github_token_secret is not None:
+            if self.provider != "github":
+                raise ValueError(
+                    "github_token_secret applies to github only; fix: remove it (CodeCommit pull "
+                    "requests are commented by the stack's reporter function)"
+                )
+            if not _SECRET_NAME.match(self.github_token_secret):
+                raise ValueError(
+                    f"'{self.github_token_secret}' is not a Secrets Manager secret name; fix: "
+                    "write the secret's name, e.g. flowlogs-dataops/github-token"
                 )
         if self.connection_arn is not None and not _CONNECTION_ARN.match(self.connection_arn):
             raise ValueError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,14 +114,15 @@ def run_dataset(
     *,
     replay: DateRange | None = None,
     quiet: bool = False,
+    jobs: Collection[str] | None = None,
 ) -> list[StepReport]:
-    """Run every job of ``dataset`` once, in job-graph order."""
+    """Run every job of ``dataset`` (or those named in ``jobs``) once, in job-graph order."""
     from jobkit.runner import run_job
 
     steps = []
-    jobs = dataset.job_graph.jobs
-    for index, job in enumerate(jobs, start=1):
-        _print(f"[{dataset.name} {index}/{len(jobs)}] {job.name}: {job.description}", quiet)
+    selected = [job for job in dataset.job_graph.jobs if jobs is None or job.name in jobs]
+    for index, job in enumerate(selected, start=1):
+        _print(f"[{dataset.name} {index}/{len(selected)}] {job.name}: {job.description}", quiet)
         started = time.perf_counter()
         result = run_job(spark, job_context(dataset, job, locations, batch_id, replay=replay))
         step = StepReport(

@@ -2,6 +2,12 @@
 
 Tests that synthesize are grouped on one xdist worker (``xdist_group("synth")``) and Spark tests
 on another (``xdist_group("spark")``), so each expensive thing is built once per run.
+
+Tests of one data set carry ``pytest.mark.dataset("<name>")``. Given ``--impact=FILE`` (what
+``python -m dataops impact --json`` wrote), they run only when the change impacts their data
+set, shared code or test support changed, or the test itself changed; every other test runs.
+(Written with ``=``: pytest reads the command line for its test paths before this file adds
+the option, and would take a separate FILE for one.)
 """
 
 from __future__ import annotations
@@ -15,10 +21,38 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from dataops.impact import Impact
 from dataops.project import PROJECT_ROOT, Project, load_project
 
 if TYPE_CHECKING:
     from stacks.app_builder import BuiltApp
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--impact",
+        type=Path,
+        default=None,
+        help="impact JSON (python -m dataops impact --json): skip the tests of data sets the "
+        "change does not impact",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the tests of data sets the change cannot affect (the slim pull-request check)."""
+    path = config.getoption("impact")
+    if path is None:
+        return
+    impact = Impact.from_json(json.loads(path.read_text(encoding="utf-8")))
+    kept, skipped = [], []
+    for item in items:
+        marker = item.get_closest_marker("dataset")
+        test_file = item.path.relative_to(PROJECT_ROOT).as_posix()
+        runs = marker is None or impact.runs_tests_of(marker.args[0], test_file)
+        (kept if runs else skipped).append(item)
+    if skipped:
+        config.hook.pytest_deselected(items=skipped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

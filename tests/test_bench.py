@@ -8,8 +8,10 @@ import sys
 from bench.process_tree import measure
 from bench.readme import END, START, readme_block, shown_block, update_readme
 from bench.report import render
-from bench.scenarios import Outcome, Row
-from dataops.project import PROJECT_ROOT
+from bench.scenarios import Outcome, Row, _one_model_change
+from dataops.impact import changed_files, impact_of
+from dataops.project import PROJECT_ROOT, load_project
+from tests.git_repos import project_repo
 
 # A child process holding ~200 MiB, started by the measured process: the tree's peak counts it.
 CHILD_HOLDING_MEMORY = (
@@ -58,3 +60,12 @@ def test_the_readme_shows_the_committed_results():
     results = (PROJECT_ROOT / "bench" / "results.md").read_text(encoding="utf-8")
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     assert shown_block(readme) == readme_block(results), "run make bench (or copy the table)"
+
+
+def test_the_one_model_change_commits_a_change_to_one_sql_job(tmp_path):
+    clone = project_repo(tmp_path / "clone")
+    changed = _one_model_change(clone)
+    impact = impact_of(load_project(clone), changed_files(clone, "HEAD~1"))
+    assert impact.changed == (changed,)
+    assert changed.endswith(".sql")
+    assert [len(entry.jobs) for entry in impact.datasets.values()] == [1]

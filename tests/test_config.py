@@ -52,6 +52,10 @@ def test_github_source_with_connection_loads(tmp_path: Path) -> None:
         "connection_arn": GITHUB_ARN,
     }
     assert load_config(_write(tmp_path, data)).source.owner == "acme"
+    data["source"]["github_token_secret"] = "flowlogs-dataops/github-token"
+    assert load_config(_write(tmp_path, data)).source.github_token_secret == (
+        "flowlogs-dataops/github-token"
+    )
 
 
 def _drop_staging(data: dict) -> None:
@@ -89,6 +93,16 @@ def _malformed_arn(data: dict) -> None:
     }
 
 
+def _token_secret_on_codecommit(data: dict) -> None:
+    data["source"]["github_token_secret"] = "flowlogs/github-token"
+
+
+def _token_secret_arn(data: dict) -> None:
+    _github_told_to_create_a_repository(data)
+    del data["source"]["create_repository"]
+    data["source"]["github_token_secret"] = "arn:aws:secretsmanager:eu-west-1:1:secret:x"
+
+
 def _typo_key(data: dict) -> None:
     data["environments"][0]["glue"]["wokers"] = 2
 
@@ -122,6 +136,8 @@ def _flex_on_large_workers(data: dict) -> None:
         (_github_without_arn, "source", "needs 'connection_arn'"),
         (_malformed_arn, "source", "is not a CodeStar connection ARN"),
         (_github_told_to_create_a_repository, "source", "create_repository applies to codecommit"),
+        (_token_secret_on_codecommit, "source", "github_token_secret applies to github only"),
+        (_token_secret_arn, "source", "is not a Secrets Manager secret name"),
         (_typo_key, "environments[0].glue.wokers", "did you mean 'workers'?"),
         (_negative_workers, "environments[2].glue.workers", "greater than or equal to 2"),
         (_bad_email, "notifications.emails[0]", "is not an email address"),

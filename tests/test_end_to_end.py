@@ -25,7 +25,7 @@ from dataops.project import PROJECT_ROOT
 from dataops.sample_data import generate
 from tests.local_runs import run_local, table
 
-pytestmark = pytest.mark.xdist_group("spark")
+pytestmark = [pytest.mark.xdist_group("spark"), pytest.mark.dataset("vpcflow")]
 
 RECORDS = 3_000
 QUARANTINE = "quarantine_vpcflowlogs"

@@ -18,7 +18,7 @@ from jobkit.raw_staging import ObjectProblem, read_texts
 from jobkit.storage import LocalStorage, first_line
 from vpcflow.staging import PARSER, parse_header, read_raw_lines
 
-pytestmark = pytest.mark.xdist_group("spark")
+pytestmark = [pytest.mark.xdist_group("spark"), pytest.mark.dataset("vpcflow")]
 
 RUN_DATE = date(2024, 6, 1)
 V2 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"

@@ -9,6 +9,7 @@ shape, and fails on any call that was not queued. The events follow the document
 from __future__ import annotations
 
 import ast
+import io
 import json
 import sys
 import uuid
@@ -18,6 +19,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from dataops.pull_request_reporter import handler as reporter
@@ -48,6 +50,16 @@ BUILD_FAILURE = (
     "Reason: exit status 2"
 )
 WHEN = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+ARTIFACTS_BUCKET = "flowlogs-dataops-pull-request-checks-reports"
+# Unzipped artifacts, one folder a build: <build id>/<artifact name>/.
+ARTIFACTS = f"arn:aws:s3:::{ARTIFACTS_BUCKET}/{BUILD_UUID}/report"
+REPORT_KEY = f"{BUILD_UUID}/report/data-diff.md"
+REPORT = (
+    "## Data diff\n\n**1 of 4 tables differ** between the base `main` and this change.\n\n"
+    "| Table | Base rows | Head rows | Added | Removed | Changed | Schema | Head run |\n"
+    "|---|---:|---:|---:|---:|---:|---|---|\n"
+    "| `data_app_conn_stats` | 496 | 496 | 0 | 0 | 496 | - | recomputed |\n"
+)
 PR_VARIABLES = {
     "PULL_REQUEST_ID": PULL_REQUEST_ID,
     "REPOSITORY_NAME": REPOSITORY,
@@ -86,9 +98,12 @@ class FakeCodeCommit:
         (params,) = [params for name, params in self.calls if name == operation]
         return params
 
-    def run(self, event: dict) -> dict[str, str]:
+    def run(self, event: dict, s3: FakeS3 | None = None) -> dict[str, str]:
+        s3_factory = s3.factory if s3 is not None else no_s3
         with self.stubber:
-            decision = reporter.handler(event, None, client_factory=self.factory)
+            decision = reporter.handler(
+                event, None, client_factory=self.factory, s3_factory=s3_factory
+            )
         self.stubber.assert_no_pending_responses()
         return decision
 
@@ -122,6 +137,35 @@ class FakeCodeCommit:
 
     def comment(self) -> str:
         return self.params("PostCommentForPullRequest")["content"]
+
+
+def no_s3(region: str):
+    raise AssertionError(f"an S3 client was made ({region}) for a build without artifacts")
+
+
+class FakeS3:
+    """A real S3 client under a Stubber, for the report among the build's artifacts."""
+
+    def __init__(self) -> None:
+        self.client = boto3.client(
+            "s3",
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        self.stubber = Stubber(self.client)
+
+    def factory(self, region: str):
+        assert region == REGION
+        return self.client
+
+    def expect_report(self, text: str) -> None:
+        body = text.encode("utf-8")
+        self.stubber.add_response(
+            "get_object",
+            {"Body": StreamingBody(io.BytesIO(body), len(body)), "ContentLength": len(body)},
+            {"Bucket": ARTIFACTS_BUCKET, "Key": REPORT_KEY, "Range": "bytes=0-65535"},
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -216,8 +260,9 @@ def build_event(
     build_phases: list[dict] | None = None,
     variables: dict[str, str] = PR_VARIABLES,
     source_version: str = SOURCE_COMMIT,
+    artifact: str | None = None,
 ) -> dict:
-    return {
+    event = {
         "version": "0",
         "id": "c030038d-8c4d-6141-9545-00ff7b7153e1",
         "detail-type": "CodeBuild Build State Change",
@@ -262,6 +307,13 @@ def build_event(
             "version": "1",
         },
     }
+    if artifact is not None:
+        event["detail"]["additional-information"]["artifact"] = {
+            "md5sum": "",
+            "sha256sum": "",
+            "location": artifact,
+        }
+    return event
 
 
 def approval_rule(name: str) -> dict:
@@ -466,8 +518,73 @@ def test_succeeded_build_comments_and_approves(codecommit, capsys):
         "buildStatus": "SUCCEEDED",
         "pullRequestId": PULL_REQUEST_ID,
         "repository": REPOSITORY,
+        "report": "no artifacts",
         "sourceCommit": SOURCE_COMMIT,
     }
+
+
+def test_the_data_diff_report_is_commented_and_linked_in_full(codecommit):
+    s3 = FakeS3()
+    s3.expect_report(REPORT)
+    codecommit.expect_get()
+    codecommit.expect_approval("APPROVE")
+    codecommit.expect_comment()
+
+    with s3.stubber:
+        decision = codecommit.run(build_event("SUCCEEDED", artifact=ARTIFACTS), s3)
+
+    comment = codecommit.comment()
+    assert decision["report"] == "included"
+    assert REPORT.strip() in comment
+    assert comment.index("**Pull request check passed**") < comment.index("## Data diff")
+    report_url = (
+        f"https://{REGION}.console.aws.amazon.com/s3/object/{ARTIFACTS_BUCKET}?region={REGION}"
+        f"&prefix={BUILD_UUID}%2Freport%2Fdata-diff.md"
+    )
+    assert comment.rstrip().endswith(f"[Full data diff report]({report_url})")
+    assert "trimmed" not in comment
+
+
+def test_a_long_report_is_trimmed_to_codecommits_comment_limit(codecommit):
+    rows = "".join(
+        f"| `table_{n}` | {n} | {n + 1} | 1 | 0 | 0 | - | recomputed |\n" for n in range(900)
+    )
+    s3 = FakeS3()
+    s3.expect_report(REPORT + rows)
+    codecommit.expect_get(revision=NEWER_REVISION_ID)
+    codecommit.expect_comment()
+
+    with s3.stubber:
+        codecommit.run(
+            build_event("FAILED", phases("BUILD", "FAILED", BUILD_FAILURE), artifact=ARTIFACTS),
+            s3,
+        )
+
+    comment = codecommit.comment()
+    assert len(comment) <= reporter.COMMENT_LIMIT == 10_240
+    assert len(REPORT + rows) > reporter.COMMENT_LIMIT
+    assert comment.startswith("**Pull request check failed** (FAILED)")
+    assert f"- BUILD (FAILED): {BUILD_FAILURE}" in comment
+    assert "| `table_0` |" in comment
+    assert "| `table_899` |" not in comment
+    assert "_The report is trimmed to fit a comment; the full report is linked below._" in comment
+    assert "[Full data diff report](" in comment
+    assert comment.rstrip().endswith("so the approval was left unchanged.")
+
+
+def test_an_unreadable_report_leaves_it_out_and_says_why_in_the_log(codecommit, capsys):
+    s3 = FakeS3()
+    s3.stubber.add_client_error("get_object", "AccessDenied", http_status_code=403)
+    codecommit.expect_get()
+    codecommit.expect_approval("REVOKE")
+    codecommit.expect_comment()
+
+    with s3.stubber:
+        codecommit.run(build_event("FAILED", artifact=ARTIFACTS), s3)
+
+    assert "Data diff" not in codecommit.comment()
+    assert "Full data diff report" not in codecommit.comment()
+    assert logged_decision(capsys)["report"] == "unreadable (AccessDenied)"
 
 
 def test_failed_build_names_the_failed_phase_and_revokes(codecommit):

@@ -17,6 +17,8 @@ from dataops.sample_data import (
     generate,
 )
 
+pytestmark = pytest.mark.dataset("vpcflow")
+
 RECORDS = 3_000
 LAYOUT = re.compile(
     r"^AWSLogs/(?P<account>\d{12})/vpcflowlogs/(?P<region>[a-z]{2}-[a-z]+-\d)/"

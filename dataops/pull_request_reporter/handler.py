@@ -3,7 +3,9 @@
 The check build runs the pull request's own (untrusted) code, so it gets no CodeCommit write
 rights; this function does the writing instead. On a pull request event it gives the pull request
 an approval rule that only this function's role can satisfy, so nothing merges unchecked. On a
-finished build it comments the result and approves or revokes the pull request's revision.
+finished build it comments the result, with the check's data diff report (from the build's
+artifacts, trimmed to CodeCommit's comment limit and linked in full), and approves or revokes
+the pull request's revision.
 
 Deployed alone as a Lambda asset of this directory: it imports nothing but the standard library,
 boto3 and botocore.
@@ -40,6 +42,13 @@ SHORT_COMMIT = 7
 # Phase-context messages are short in practice; the cap keeps a comment within CodeCommit's
 # 10,240 characters even if one is not.
 MAX_CONTEXT_CHARS = 500
+# CodeCommit refuses a longer comment (CommentContentSizeLimitExceededException).
+COMMENT_LIMIT = 10_240
+# The data diff's Markdown report among the build's artifacts (buildspecs/pull_request.yml).
+REPORT_FILE = "data-diff.md"
+# Read at most this much of a report: more never fits a comment.
+REPORT_READ_BYTES = 64 * 1024
+TRIMMED = "\n\n_The report is trimmed to fit a comment; the full report is linked below._"
 
 ClientFactory: TypeAlias = Callable[[str], "BaseClient"]
 # What became of the approval: set as the build says, or left alone.
@@ -55,17 +64,26 @@ def codecommit_client(region: str) -> BaseClient:
     return boto3.client("codecommit", region_name=region)
 
 
+@functools.cache
+def s3_client(region: str) -> BaseClient:
+    """The client reading the build's report from its artifacts bucket (same region)."""
+    import boto3
+
+    return boto3.client("s3", region_name=region)
+
+
 def handler(
     event: Mapping[str, Any],
     context: object,
     client_factory: ClientFactory = codecommit_client,
+    s3_factory: ClientFactory = s3_client,
 ) -> dict[str, str]:
-    """Lambda entry point; returns the decision it logged (tests pass their own client factory)."""
+    """Lambda entry point; returns the decision it logged (tests pass their own factories)."""
     detail_type = event.get("detail-type")
     if detail_type == PULL_REQUEST_EVENT:
         decision = _on_pull_request(event, client_factory)
     elif detail_type == BUILD_EVENT:
-        decision = _on_build(event, client_factory)
+        decision = _on_build(event, client_factory, s3_factory)
     else:
         decision = {"action": "ignored", "reason": f"unexpected detail-type {detail_type!r}"}
     print(json.dumps(decision, sort_keys=True), flush=True)
@@ -142,7 +160,9 @@ class CheckedPullRequest:
         return cls(*(values[name] for name in BUILD_VARIABLES))
 
 
-def _on_build(event: Mapping[str, Any], client_factory: ClientFactory) -> dict[str, str]:
+def _on_build(
+    event: Mapping[str, Any], client_factory: ClientFactory, s3_factory: ClientFactory
+) -> dict[str, str]:
     """A finished build: approve or revoke the revision it checked, then comment the result."""
     detail = event["detail"]
     status = detail["build-status"]
@@ -166,14 +186,15 @@ def _on_build(event: Mapping[str, Any], client_factory: ClientFactory) -> dict[s
     client = client_factory(event["region"])
     # Approval first: whether it still applies decides what the comment says.
     approval = _set_approval(client, checked, approve=status == "SUCCEEDED")
-    decision = {**decision, "approval": approval}
+    report = build_report(event, s3_factory)
+    decision = {**decision, "approval": approval, "report": report.status}
     try:
         client.post_comment_for_pull_request(
             pullRequestId=checked.pull_request_id,
             repositoryName=checked.repository_name,
             beforeCommitId=checked.destination_commit,
             afterCommitId=checked.source_commit,
-            content=result_comment(event, checked, approval),
+            content=result_comment(event, checked, approval, report),
             clientRequestToken=comment_token(detail["build-id"], status),
         )
     # Our tokens are always well-formed, so this means a redelivery that came after the pull
@@ -213,33 +234,94 @@ def comment_token(build_arn: str, status: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{build_arn}#{status}"))
 
 
+@dataclass(frozen=True)
+class BuildReport:
+    """The check's data diff report from the build's artifacts: its Markdown and where a person
+    opens it whole (both empty when there is none), and what became of the reading."""
+
+    text: str = ""
+    url: str = ""
+    status: str = "no artifacts"
+
+
+def build_report(event: Mapping[str, Any], s3_factory: ClientFactory) -> BuildReport:
+    """The report among the artifacts of the event's build, when it uploaded any.
+
+    The event gives the artifacts' location as an S3 ARN (``arn:aws:s3:::bucket/folder``; the
+    project stores them unzipped, one folder a build)."""
+    info = event["detail"].get("additional-information", {})
+    location = info.get("artifact", {}).get("location", "")
+    bucket, _, folder = location.partition(":::")[2].partition("/")
+    if not (bucket and folder):
+        return BuildReport()
+    key = f"{folder.rstrip('/')}/{REPORT_FILE}"
+    region = event["region"]
+    url = (
+        f"https://{region}.console.aws.amazon.com/s3/object/{quote(bucket, safe='')}"
+        f"?region={region}&prefix={quote(key, safe='')}"
+    )
+    from botocore.exceptions import ClientError
+
+    try:
+        response = s3_factory(region).get_object(
+            Bucket=bucket, Key=key, Range=f"bytes=0-{REPORT_READ_BYTES - 1}"
+        )
+    # A build that failed before its data diff has no report; the role may not list the bucket,
+    # so S3 answers that with AccessDenied as well as NoSuchKey.
+    except ClientError as exc:
+        return BuildReport(status=f"unreadable ({exc.response['Error']['Code']})")
+    text = response["Body"].read().decode("utf-8", errors="replace")
+    return BuildReport(text.strip(), url, "included")
+
+
+def trimmed(text: str, limit: int, note: str = TRIMMED) -> str:
+    """``text`` within ``limit`` characters, cut at a line's end and saying so."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - len(note), 0)]
+    if "\n" in cut:
+        cut = cut[: cut.rfind("\n")]
+    return cut + note
+
+
 def result_comment(
-    event: Mapping[str, Any], checked: CheckedPullRequest, approval: Approval
+    event: Mapping[str, Any],
+    checked: CheckedPullRequest,
+    approval: Approval,
+    report: BuildReport,
 ) -> str:
-    """The comment: verdict, commit, failed phases, duration, links and what happened to the
-    approval. Deterministic, since a retry must send the same content with the same token."""
+    """The comment: verdict, commit, failed phases, the data diff report, duration, links and
+    what happened to the approval; the report is trimmed so the whole stays within
+    CodeCommit's limit. Deterministic, since a retry must send the same content with the same
+    token."""
     detail = event["detail"]
     info = detail.get("additional-information", {})
     phases = info.get("phases", [])
     status = detail["build-status"]
     verdict = "passed" if status == "SUCCEEDED" else "failed"
     seconds = round(sum(phase.get("duration-in-seconds", 0) for phase in phases))
-    lines = [
+    head = [
         f"**Pull request check {verdict}** ({status}) for commit "
         f"`{checked.source_commit[:SHORT_COMMIT]}`, build time {_duration(seconds)}.",
         *_failed_phases(phases),
-        "",
-        _links(event, info.get("logs", {}).get("deep-link")),
     ]
+    links = _links(event, info.get("logs", {}).get("deep-link"))
+    if report.url:
+        links += f" · [Full data diff report]({report.url})"
+    tail = ["", links]
     if approval == "stale":
-        lines += [
+        tail += [
             "",
             "This result is for an older commit of the pull request; a newer check is running, "
             "so the approval was left unchanged.",
         ]
     elif approval == "closed":
-        lines += ["", "The pull request is closed, so the approval was left unchanged."]
-    return "\n".join(lines)
+        tail += ["", "The pull request is closed, so the approval was left unchanged."]
+    if not report.text:
+        return "\n".join([*head, *tail])
+    # Two line breaks join the report to the head and to the tail.
+    room = COMMENT_LIMIT - len("\n".join(head)) - len("\n".join(tail)) - 2
+    return "\n".join([*head, "", trimmed(report.text, room), *tail])
 
 
 def _failed_phases(phases: list[Mapping[str, Any]]) -> list[str]:

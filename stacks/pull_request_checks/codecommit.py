@@ -3,7 +3,8 @@ comment and an approval state.
 
 EventBridge starts the build when a pull request into the branch is created or its source
 branch is updated, and hands the build what the report needs as build variables. The report is
-written by a function, never by the build: the build runs the pull request's own code, so it
+written by a function, never by the build (the function reads the build's data diff report
+from its artifacts, and may read nothing else): the build runs the pull request's own code, so it
 must not be able to approve anything. The same function puts an approval rule on every pull
 request when it opens (the function's role is its only approver), so nothing merges before the
 checks pass. Events EventBridge cannot deliver, and reports that still fail after Lambda's
@@ -23,6 +24,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -53,6 +55,8 @@ REPORTER_ACTIONS = (
     "codecommit:PostCommentForPullRequest",
     "codecommit:UpdatePullRequestApprovalState",
 )
+# What the reporter may do with the builds' artifacts: read them.
+REPORT_READ_ACTIONS = ("s3:GetObject",)
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 
 
@@ -64,6 +68,8 @@ class CodeCommitPullRequestsProps:
     key: kms.IKey
     # Names the approval rule and the reporter's role, so a pull request says who approved it.
     name_prefix: str
+    # The builds' artifacts (the data diff report of each), encrypted with ``key``.
+    reports: s3.IBucket
 
 
 class CodeCommitPullRequests(Construct):
@@ -126,6 +132,12 @@ class CodeCommitPullRequests(Construct):
                 actions=list(REPORTER_ACTIONS), resources=[props.repository.repository_arn]
             )
         )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=list(REPORT_READ_ACTIONS), resources=[props.reports.arn_for_objects("*")]
+            )
+        )
+        props.key.grant_decrypt(role)
         return role
 
     def _reporter(self, props: CodeCommitPullRequestsProps) -> lambda_.Function:

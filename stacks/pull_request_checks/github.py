@@ -1,8 +1,12 @@
 """A GitHub pull request starts the build through a webhook; CodeBuild reports its status.
 
 CodeBuild reaches GitHub through the same CodeConnections connection the delivery pipeline
-uses (``source.connection_arn``), so no token is stored anywhere. Builds of pull requests from
-forks wait for a maintainer's approving comment: their code is nobody's on the team.
+uses (``source.connection_arn``). Builds of pull requests from forks wait for a maintainer's
+approving comment: their code is nobody's on the team. A connection cannot comment, so the
+data diff report is commented with a token, and only when the project names a secret holding
+one (``source.github_token_secret``): the build gets its value, and its role may read that
+secret and no other. The build runs the pull request's code, which could read the token too:
+give it a fine-grained token that may only write pull request comments of this repository.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 
 from dataops.config import SourceConfig
+from dataops.pull_request_report import TOKEN_VARIABLE
 from stacks.connection_permissions import connection_actions
 
 PULL_REQUEST_EVENTS = (
@@ -62,3 +67,17 @@ def use_connection(project: codebuild.Project, connection_arn: str) -> None:
             resources=[connection_arn],
         )
     )
+
+
+def github_token(source: SourceConfig) -> dict[str, codebuild.BuildEnvironmentVariable]:
+    """The token secret as the build's ``GITHUB_TOKEN`` when one is configured (CodeBuild
+    resolves it at the build's start; CDK grants the role ``secretsmanager:GetSecretValue`` on
+    that secret alone)."""
+    if source.github_token_secret is None:
+        return {}
+    return {
+        TOKEN_VARIABLE: codebuild.BuildEnvironmentVariable(
+            type=codebuild.BuildEnvironmentVariableType.SECRETS_MANAGER,
+            value=source.github_token_secret,
+        )
+    }

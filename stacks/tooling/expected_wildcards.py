@@ -19,8 +19,8 @@ BUILD_WILDCARDS: tuple[ExpectedWildcard, ...] = (
         "CDK's key grants on the tooling account's own KMS keys (artifacts, notifications)",
     ),
     ExpectedWildcard(
-        r"Resource::<(PipelineArtifactsBucket|BuildCacheBucket)[A-Za-z0-9]+\.Arn>/\*",
-        "Objects of the tooling account's artifact and build-cache buckets",
+        r"Resource::<(PipelineArtifactsBucket|BuildCacheBucket|CheckReports)[A-Za-z0-9]+\.Arn>/\*",
+        "Objects of the tooling account's artifact, build-cache and check-report buckets",
     ),
     ExpectedWildcard(
         rf"Resource::arn:aws:codebuild:{ACCOUNT_REGION}:report-group/({LOGICAL}-)?\*",

@@ -1,5 +1,5 @@
 """CDK assertions on the pull-request checks: the build, its triggers for both sources, the
-reporter of CodeCommit results, and what each role may do."""
+reporter of CodeCommit results, the report artifacts, and what each role may do."""
 
 from __future__ import annotations
 
@@ -12,21 +12,25 @@ import pytest
 import yaml
 from aws_cdk.assertions import Match, Template
 
-from dataops.project import PROJECT_ROOT
+from dataops.project import PROJECT_ROOT, load_project
 from dataops.pull_request_base import CODECOMMIT_DESTINATION
 from dataops.pull_request_reporter.handler import (
     APPROVAL_RULE_SETTING,
     APPROVER_ROLE_SETTING,
     BUILD_VARIABLES,
+    REPORT_FILE,
 )
 from stacks.delivery_pipeline_stack import TOOLING_STAGE
-from stacks.pull_request_checks.codecommit import REPORTER_ACTIONS
+from stacks.pull_request_checks.codecommit import REPORT_READ_ACTIONS, REPORTER_ACTIONS
 from stacks.pull_request_checks.github import FORK_BUILD_APPROVERS
+from stacks.pull_request_checks_stack import PullRequestChecksStack, PullRequestChecksStackProps
 from stacks.tooling.build_settings import BUILD_IMAGE
+from tests.conftest import GITHUB_CONNECTION_ARN
 
 pytestmark = pytest.mark.xdist_group("synth")
 
 CONNECTION = "arn:aws:codeconnections:eu-west-1:111111111111:connection/"
+TOKEN_SECRET = "flowlogs-dataops/github-token"
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +41,37 @@ def template(built_app) -> Template:
 @pytest.fixture(scope="module")
 def github_template(github_built_app) -> Template:
     return Template.from_stack(github_built_app.pull_request_checks)
+
+
+@pytest.fixture(scope="module")
+def token_template(tmp_path_factory) -> Template:
+    """The checks stack alone (no pipeline around it), for GitHub with a token secret."""
+    from stacks.app_builder import new_app
+    from stacks.compliance import apply_compliance_checks
+
+    work = tmp_path_factory.mktemp("github-token")
+    config = yaml.safe_load((PROJECT_ROOT / "config/environments.yaml").read_text())
+    config["source"] = {
+        "provider": "github",
+        "owner": "acme",
+        "repository": "flowlogs-dataops",
+        "connection_arn": GITHUB_CONNECTION_ARN,
+        "github_token_secret": TOKEN_SECRET,
+    }
+    (work / "environments.yaml").write_text(yaml.safe_dump(config))
+    project = load_project(PROJECT_ROOT, work / "environments.yaml")
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    app = new_app(outdir=str(work / "cdk.out"), context=context)
+    tooling = project.config.tooling
+    stack = PullRequestChecksStack(
+        app,
+        "Checks",
+        props=PullRequestChecksStackProps(project=project),
+        env={"account": tooling.account, "region": tooling.region},
+    )
+    apply_compliance_checks(app)
+    app.synth()
+    return Template.from_stack(stack)
 
 
 def _only(template: Template, resource_type: str) -> tuple[str, dict[str, Any]]:
@@ -79,6 +114,9 @@ def test_one_build_runs_the_pull_request_buildspec(project, template):
     assert spec["phases"] == on_disk["phases"]
     assert spec["phases"]["build"]["commands"] == ["make pull-request-check"]
     assert spec["phases"]["install"]["commands"] == ["make setup"]
+    assert spec["phases"]["post_build"]["commands"] == ["make pull-request-report"]
+    assert spec["artifacts"] == {"files": ["reports/data-diff.*"], "discard-paths": "yes"}
+    assert f"reports/{REPORT_FILE}".startswith(spec["artifacts"]["files"][0].removesuffix("*"))
     assert spec["reports"] == {"ARN": on_disk["reports"]["pull-request-tests"]}
     assert build["Environment"]["Image"] == BUILD_IMAGE.image_id
     assert build["Environment"]["ComputeType"] == "BUILD_GENERAL1_MEDIUM"
@@ -92,7 +130,26 @@ def test_one_build_runs_the_pull_request_buildspec(project, template):
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
 
 
-def test_pull_request_check_runs_the_contract_gate_against_its_base_then_make_test():
+def test_each_build_keeps_its_report_unzipped_in_its_own_folder_of_an_encrypted_bucket(template):
+    _, build = _only(template, "AWS::CodeBuild::Project")
+    bucket_id = build["Artifacts"]["Location"]["Ref"]
+    assert build["Artifacts"] == {
+        "Location": {"Ref": bucket_id},
+        "Name": "report",
+        "NamespaceType": "BUILD_ID",
+        "Packaging": "NONE",
+        "Type": "S3",
+    }
+    bucket = template.find_resources("AWS::S3::Bucket")[bucket_id]["Properties"]
+    (encryption,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+    assert bucket["LoggingConfiguration"]["LogFilePrefix"].endswith("-reports/")
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] == 30
+
+
+def test_pull_request_check_runs_the_gate_the_lints_the_impacted_tests_then_the_data_diff():
     dry_run = subprocess.run(
         ["make", "-n", "pull-request-check"],
         cwd=PROJECT_ROOT,
@@ -102,9 +159,12 @@ def test_pull_request_check_runs_the_contract_gate_against_its_base_then_make_te
     ).stdout
     base = dry_run.index("-m dataops pull-request-base")
     gate = dry_run.index("-m dataops check-contracts --base")
+    impact = dry_run.index("-m dataops impact --base")
     lint = dry_run.index("-m ruff check")
     tests = dry_run.index("-m pytest")
-    assert base < gate < lint < tests
+    diff = dry_run.index("-m dataops data-diff --base")
+    assert base < gate < impact < lint < tests < diff
+    assert "--impact=reports/impact.json" in dry_run[tests:diff]
 
 
 def test_codecommit_pull_requests_into_the_branch_start_the_build_at_their_commit(
@@ -215,7 +275,7 @@ def test_the_reporter_is_the_handler_module_alone_with_its_settings(project, tem
     assert sorted(path.name for path in asset.iterdir()) == ["__init__.py", "handler.py"]
 
 
-def test_the_reporter_may_only_comment_and_approve_on_the_repository(project, template):
+def test_the_reporter_may_only_comment_approve_and_read_the_reports(project, template):
     roles = template.find_resources("AWS::IAM::Role")
     (role_id,) = [k for k in roles if k.startswith("CodeCommitReporterRole")]
     statements = _statements_of_role(template, role_id)
@@ -226,10 +286,18 @@ def test_the_reporter_may_only_comment_and_approve_on_the_repository(project, te
     assert codecommit[0]["Resource"] == repository
     assert _actions(statements) == {
         *REPORTER_ACTIONS,
+        *REPORT_READ_ACTIONS,
+        "kms:Decrypt",
         "sqs:SendMessage",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
     }
+    _, build = _only(template, "AWS::CodeBuild::Project")
+    bucket_id = build["Artifacts"]["Location"]["Ref"]
+    (read,) = [s for s in statements if s["Action"] == "s3:GetObject"]
+    assert read["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
+    (decrypt,) = [s for s in statements if s["Action"] == "kms:Decrypt"]
+    assert decrypt["Resource"]["Fn::GetAtt"][0].startswith("Key")
     assert all(statement["Resource"] != "*" for statement in statements)
 
 
@@ -304,6 +372,24 @@ def test_github_build_uses_the_connection_and_needs_no_reporter(github_template)
     github_template.resource_count_is("AWS::Lambda::Function", 0)
     github_template.resource_count_is("AWS::Events::Rule", 0)
     assert not [a for a in _actions(statements) if a.startswith("codecommit:")]
+    assert not [a for a in _actions(statements) if a.startswith("secretsmanager:")]
+    _, build = _only(github_template, "AWS::CodeBuild::Project")
+    assert "EnvironmentVariables" not in build["Environment"]
+
+
+def test_a_github_token_secret_reaches_the_build_which_may_read_that_secret_alone(
+    token_template,
+):
+    _, build = _only(token_template, "AWS::CodeBuild::Project")
+    assert build["Environment"]["EnvironmentVariables"] == [
+        {"Name": "GITHUB_TOKEN", "Type": "SECRETS_MANAGER", "Value": TOKEN_SECRET}
+    ]
+    statements = _statements_of_role(token_template, _build_role(token_template))
+    (secret,) = [s for s in statements if "secretsmanager" in str(s["Action"])]
+    assert secret["Action"] == "secretsmanager:GetSecretValue"
+    assert secret["Resource"] == (
+        f"arn:aws:secretsmanager:eu-west-1:111111111111:secret:{TOKEN_SECRET}-??????"
+    )
 
 
 def test_the_pipeline_deploys_the_checks_into_the_tooling_account_after_its_checks(
