@@ -25,7 +25,7 @@ from dataops import cloudtrail_sample_data
 from dataops.project import PROJECT_ROOT
 from tests.local_runs import run_local, table
 
-pytestmark = pytest.mark.xdist_group("spark")
+pytestmark = [pytest.mark.xdist_group("spark"), pytest.mark.dataset("cloudtrail")]
 
 RECORDS = 400
 LOG_OBJECT = re.compile(r"^AWSLogs/\d{12}/CloudTrail/[a-z0-9-]+/\d{4}/\d{2}/\d{2}/[^/]+\.json\.gz$")

@@ -15,6 +15,8 @@ import pytest
 from dataops import cli
 from dataops.cloudtrail_sample_data import CloudTrailSampleData, generate
 
+pytestmark = pytest.mark.dataset("cloudtrail")
+
 RECORDS = 300
 LOG = re.compile(
     r"^AWSLogs/(?P<account>\d{12})/CloudTrail/(?P<region>[a-z]{2}-[a-z]+-\d)/"

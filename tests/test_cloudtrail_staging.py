@@ -24,7 +24,7 @@ from jobkit.raw_source import list_delivered
 from jobkit.runner import run_job
 from jobkit.storage import LocalStorage
 
-pytestmark = pytest.mark.xdist_group("spark")
+pytestmark = [pytest.mark.xdist_group("spark"), pytest.mark.dataset("cloudtrail")]
 
 ACCOUNT = "111122223333"
 DAY = f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2024/05/06"
