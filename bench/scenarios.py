@@ -1,4 +1,4 @@
-"""The four measurements; each returns result rows for the report.
+"""The measurements; each returns result rows for the report.
 
 Every command runs as a subprocess under :func:`bench.process_tree.measure`, so wall time and
 peak memory include interpreter start-up, the JVM and worker processes, as a developer or a
@@ -147,7 +147,34 @@ def pull_request_check() -> Outcome:
             f"{run.seconds:.1f} s",
             "<= 90 s",
             run.seconds <= 90,
-            "make pull-request-check: contract gate, lint, tests (2 pytest workers)",
+            "make pull-request-check: contract gate, lint, tests (2 pytest workers), then the "
+            "rehearsal (its own row)",
+        ),
+        _memory_row(f"{name}, peak memory", run),
+    ]
+    return Outcome(rows, {f"{name} (tail)": _tail(run.output, 8)})
+
+
+def rehearsal() -> Outcome:
+    """``make rehearse``, part of the pull-request check and of the delivery pipeline's Checks
+    stage: every scenario of every environment's data workflow in moto, in one process (one
+    synth check, one JVM)."""
+    run = measure(["make", "rehearse"], PROJECT_ROOT, _env())
+    name = "make rehearse"
+    if run.returncode:
+        return Outcome([_failed(name, run)], {f"{name} (tail)": _tail(run.output, 30)})
+    checks = next(
+        (line for line in reversed(run.output.splitlines()) if line.endswith(" skipped")), ""
+    )
+    rows = [
+        Row(
+            f"{name}, wall time",
+            f"{run.seconds:.1f} s",
+            "-",
+            f"{run.seconds:.1f} s",
+            "-",
+            None,
+            f"every scenario of every environment: {checks}",
         ),
         _memory_row(f"{name}, peak memory", run),
     ]
