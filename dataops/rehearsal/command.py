@@ -92,6 +92,11 @@ def rehearse(
     return results
 
 
+# The rehearsal's batches are a few hundred records: the tests' heap, not run-local's (the
+# pull-request check runs the rehearsal on a 3 GB box).
+DRIVER_MEMORY = "512m"
+
+
 class _LocalSpark:
     """The command's SparkSession: started at the first Spark job run, stopped at the end."""
 
@@ -103,7 +108,9 @@ class _LocalSpark:
         from jobkit.session import SMALL_BATCH_JVM_OPTIONS, build_local_session
 
         self.session = build_local_session(
-            app_name="rehearsal", jvm_options=f"{jvm_options()} {SMALL_BATCH_JVM_OPTIONS}"
+            app_name="rehearsal",
+            settings={"spark.driver.memory": DRIVER_MEMORY},
+            jvm_options=f"{jvm_options()} {SMALL_BATCH_JVM_OPTIONS}",
         )
         return self.session
 
