@@ -285,11 +285,18 @@ def test_integrations_the_rehearsal_cannot_run_are_named():
                 "Type": "Task",
                 "Resource": "arn:aws:states:::aws-sdk:s3:getObject.waitForTaskToken",
             },
+            "Records": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject"},
+            "Metric": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:cloudwatch:putMetricData",
+            },
+            "Table": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:getItem"},
         }
     }
     assert unemulated_integrations(definition) == [
         "Call: arn:aws:states:::lambda:invoke",
         "Token: arn:aws:states:::aws-sdk:s3:getObject.waitForTaskToken",
+        "Table: arn:aws:states:::aws-sdk:dynamodb:getItem",
     ]
 
 
