@@ -104,9 +104,9 @@ integration-test: setup ## post-deploy checks of a deployed environment: ENV=dev
 		$(INTEGRATION_ARGS)
 
 # The assembly is synthesized by the command itself when cdk.out is missing or stale.
-rehearse: setup spark-class-archive ## the synthesized data workflow run in moto: ENV=dev (default) [REHEARSE_ARGS=...]
-	$(PYTHON) -m dataops rehearse --env $(or $(ENV),dev) --junit-xml reports/rehearse-$(or $(ENV),dev).xml \
-		$(REHEARSE_ARGS)
+rehearse: setup spark-class-archive ## every scenario of the synthesized data workflows in moto: every environment, or ENV=dev [REHEARSE_ARGS=...]
+	$(PYTHON) -m dataops rehearse $(if $(ENV),--env $(ENV)) \
+		--junit-xml reports/rehearse$(if $(ENV),-$(ENV)).xml $(REHEARSE_ARGS)
 
 alarm-watch: setup ## fail if a deployed environment's alarm fires in its watch time: ENV=dev
 	@test -n "$(ENV)" || { echo "error: ENV: not set; fix: make alarm-watch ENV=dev"; exit 2; }

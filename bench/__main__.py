@@ -19,7 +19,7 @@ from bench.readme import update_readme
 from bench.report import render
 
 BENCH_DIR = Path(__file__).resolve().parent
-PARTS = ("synth", "pull-request", "pull-request-change", "local", "incremental")
+PARTS = ("synth", "pull-request", "pull-request-change", "rehearse", "local", "incremental")
 RECORDS = 1_000_000
 
 
@@ -46,6 +46,9 @@ def main(argv: list[str]) -> int:
         if "pull-request-change" not in args.skip:
             print("bench: make pull-request-check of a one-model change", flush=True)
             outcomes.append(scenarios.pull_request_check_one_model(workdir / "pull-request"))
+        if "rehearse" not in args.skip:
+            print("bench: make rehearse", flush=True)
+            outcomes.append(scenarios.rehearsal())
         if "local" not in args.skip:
             print(f"bench: run-local on {args.records:,} records vs DuckDB", flush=True)
             incremental = "incremental" not in args.skip

@@ -159,6 +159,32 @@ def pull_request_check() -> Outcome:
     return Outcome(rows, {f"{name} (tail)": _tail(run.output, 8)})
 
 
+def rehearsal() -> Outcome:
+    """``make rehearse``, part of the pull-request check and of the delivery pipeline's Checks
+    stage: every scenario of every environment's data workflow in moto, in one process (one
+    synth check, one JVM)."""
+    run = measure(["make", "rehearse"], PROJECT_ROOT, _env())
+    name = "make rehearse"
+    if run.returncode:
+        return Outcome([_failed(name, run)], {f"{name} (tail)": _tail(run.output, 30)})
+    checks = next(
+        (line for line in reversed(run.output.splitlines()) if line.endswith(" skipped")), ""
+    )
+    rows = [
+        Row(
+            f"{name}, wall time",
+            f"{run.seconds:.1f} s",
+            "-",
+            f"{run.seconds:.1f} s",
+            "-",
+            None,
+            f"every scenario of every environment: {checks}",
+        ),
+        _memory_row(f"{name}, peak memory", run),
+    ]
+    return Outcome(rows, {f"{name} (tail)": _tail(run.output, 8)})
+
+
 def _fingerprint(*files: Path) -> str:
     """What ``scripts/setup.sh`` stamps its installs with (sha256 of the files, 16 digits)."""
     return hashlib.sha256(b"".join(path.read_bytes() for path in files)).hexdigest()[:16]

@@ -111,7 +111,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "rehearse",
         "dataops.rehearsal.command",
-        "run an environment's synthesized data workflow in moto: scenarios, then integration-test",
+        "run every environment's data workflows in moto: each scenario, then integration-test",
     ),
     CommandSpec(
         "alarm-watch",

@@ -1,12 +1,11 @@
 """The delivery pipeline: CDK Pipelines on CodePipeline V2 in the tooling account.
 
 Source -> Build (synth, cdk-nag, cfn-lint) -> UpdatePipeline (self-mutation) -> Assets ->
-Checks (lint, unit tests, contract gate in parallel) -> Tooling (the pull-request checks stack,
-in this account) -> one stage per environment in config order, each deployed into its own
-account through the roles ``cdk bootstrap --trust`` made, followed by the integration test and
-the alarm watch; an environment with
-``approval_before_deploy`` gets an approval stage (``Approve<Env>``) in front of it. A failed
-environment stage rolls back.
+Checks (lint, unit tests, contract gate, cloud rehearsal in parallel) -> Tooling (the
+pull-request checks stack, in this account) -> one stage per environment in config order, each
+deployed into its own account through the roles ``cdk bootstrap --trust`` made, followed by the
+integration test and the alarm watch; an environment with ``approval_before_deploy`` gets an
+approval stage (``Approve<Env>``) in front of it. A failed environment stage rolls back.
 """
 
 from __future__ import annotations
@@ -148,6 +147,7 @@ class DeliveryPipelineStack(cdk.Stack):
             self._steps.step("Lint", "lint"),
             self._steps.step("UnitTests", "unit_tests", StepOptions(compute_type=MEDIUM)),
             self._steps.step("ContractGate", "contract_gate"),
+            self._steps.step("Rehearse", "rehearse", StepOptions(compute_type=MEDIUM)),
         ]
 
     def _add_environment(self, project: Project, environment: EnvironmentConfig) -> None:

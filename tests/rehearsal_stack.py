@@ -2,9 +2,13 @@
 
 It has what the data workflow's stack has, in miniature: an auto-named bucket, a Glue database
 and table, a crawler, a Glue job whose script (and ``--extra-py-files`` zip) are assets, an SNS
-topic, an Athena workgroup, the published SSM parameters and a state machine that starts the
-crawler and polls it, runs the job (``.sync``, retried once when it fails), checks the table on
-Athena in a Parallel branch, and on any failure notifies the topic and fails.
+topic, an Athena workgroup, the published SSM parameters and a state machine that refuses an
+execution name holding a ``.`` (``StringMatches`` on ``$$.Execution.Name``, the cause written by
+``States.Format`` with escaped quotes), starts the crawler and polls it, runs the job (``.sync``,
+retried once when it fails), then in a Parallel branch reads the run record the job wrote
+(``aws-sdk:s3:getObject`` and ``States.StringToJson``) and checks the partitions it names on
+Athena (a ``States.Format`` query with quoted literals), and on any failure notifies the topic
+and fails.
 """
 
 from __future__ import annotations
@@ -15,8 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from dataops.rehearsal.assembly import StackArtifact
-from dataops.resource_names import PublishedResource, parameter_name
+from dataops.resource_names import (
+    DataSetResource,
+    PublishedResource,
+    dataset_parameter_name,
+    parameter_name,
+)
 
+DATASET = "mini"
 ACCOUNT = "222222222222"
 REGION = "eu-west-1"
 STACK = "mini-dev-data-workflow"
@@ -31,6 +41,7 @@ LIBRARY_URI = f"{ASSETS}/minilib.zip"
 ROWS = 3
 LIMIT = 100
 SCRIPT = """
+import json
 import sys
 from pathlib import Path
 
@@ -38,7 +49,9 @@ import duckdb
 import minilib
 from awsglue.utils import getResolvedOptions
 
-args = getResolvedOptions(sys.argv, ["output_uri", "rows", "mode", "JOB_RUN_ID"])
+args = getResolvedOptions(
+    sys.argv, ["output_uri", "records_uri", "batch", "rows", "mode", "JOB_RUN_ID"]
+)
 if args["mode"] == "explode":
     raise ValueError("boom")
 out = Path(args["output_uri"]) / "dt=2024-05-06"
@@ -48,6 +61,9 @@ duckdb.sql(
     f"COPY (SELECT range::INTEGER AS n FROM range({rows})) "
     f"TO '{out}/part-{args['JOB_RUN_ID']}.parquet' (FORMAT parquet)"
 )
+record = Path(args["records_uri"]) / f"{args['batch']}.json"
+record.parent.mkdir(parents=True, exist_ok=True)
+record.write_text(json.dumps({"rows": rows, "dt_sql": "DATE '2024-05-06'"}))
 """
 LIBRARY_FACTOR = 2
 
@@ -60,8 +76,28 @@ def definition() -> dict[str, Any]:
     notify = {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Notify"}
     crawler_call = "arn:aws:states:::aws-sdk:glue:{}"
     return {
-        "StartAt": "StartCrawler",
+        "StartAt": "NameUsable?",
         "States": {
+            "NameUsable?": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "Variable": "$$.Execution.Name",
+                        "StringMatches": "*.*",
+                        "Next": "NameRefused",
+                    }
+                ],
+                "Default": "StartCrawler",
+            },
+            "NameRefused": {
+                "Type": "Pass",
+                "Parameters": {
+                    "Error": "InvalidExecutionName",
+                    "Cause.$": "States.Format('name {} holds a \\'.\\'', $$.Execution.Name)",
+                },
+                "ResultPath": "$.error",
+                "Next": "Notify",
+            },
             "StartCrawler": {
                 "Type": "Task",
                 "Resource": crawler_call.format("startCrawler"),
@@ -140,7 +176,10 @@ def definition() -> dict[str, Any]:
             "RunWriteJob": {
                 "Type": "Task",
                 "Resource": "arn:aws:states:::glue:startJobRun.sync",
-                "Parameters": {"JobName": JOB, "Arguments": {"--mode.$": "$.mode"}},
+                "Parameters": {
+                    "JobName": JOB,
+                    "Arguments": {"--mode.$": "$.mode", "--batch.$": "$$.Execution.Name"},
+                },
                 "ResultSelector": {"id.$": "$.Id", "state.$": "$.JobRunState"},
                 "ResultPath": "$.jobRun",
                 "Retry": [
@@ -155,13 +194,26 @@ def definition() -> dict[str, Any]:
                 "Catch": [notify],
                 "Branches": [
                     {
-                        "StartAt": "QueryNumbers",
+                        "StartAt": "ReadRecord",
                         "States": {
+                            "ReadRecord": {
+                                "Type": "Task",
+                                "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                                "Parameters": {
+                                    "Bucket": "${DataBucket}",
+                                    "Key.$": "States.Format('records/{}.json', $$.Execution.Name)",
+                                },
+                                "ResultSelector": {"record.$": "States.StringToJson($.Body)"},
+                                "ResultPath": "$.written",
+                                "Next": "QueryNumbers",
+                            },
                             "QueryNumbers": {
                                 "Type": "Task",
                                 "Resource": "arn:aws:states:::athena:startQueryExecution.sync",
                                 "Parameters": {
-                                    "QueryString": f"SELECT n FROM numbers WHERE n >= {LIMIT}",
+                                    "QueryString.$": "States.Format('SELECT n FROM numbers "
+                                    f"WHERE n >= {LIMIT} AND dt IN ({{}}) AND \\'it\\'\\'s\\' "
+                                    "<> \\'\\'', $.written.record.dt_sql)",
                                     "WorkGroup": WORKGROUP,
                                     "QueryExecutionContext": {"Database": DATABASE},
                                 },
@@ -263,6 +315,8 @@ def template(project: str, environment: str) -> dict[str, Any]:
                     "Command": {"Name": "pythonshell", "ScriptLocation": SCRIPT_URI},
                     "DefaultArguments": {
                         "--output_uri": {"Fn::Sub": "s3://${Data}/numbers/"},
+                        "--records_uri": {"Fn::Sub": "s3://${Data}/records/"},
+                        "--batch": "console",
                         "--rows": str(ROWS),
                         "--mode": "normal",
                         "--extra-py-files": LIBRARY_URI,
@@ -295,14 +349,26 @@ def template(project: str, environment: str) -> dict[str, Any]:
                     "StateMachineName": "mini-dev-workflow",
                     "RoleArn": role,
                     "DefinitionString": json.dumps(definition()),
-                    "DefinitionSubstitutions": {"TopicArn": {"Ref": "Topic"}},
+                    "DefinitionSubstitutions": {
+                        "TopicArn": {"Ref": "Topic"},
+                        "DataBucket": {"Ref": "Data"},
+                    },
                 },
             },
             "RawBucket": published(PublishedResource.RAW_BUCKET, data),
             "ResultsBucket": published(PublishedResource.ATHENA_RESULTS_BUCKET, data),
             "GlueDatabase": published(PublishedResource.GLUE_DATABASE, DATABASE),
             "AthenaWorkgroup": published(PublishedResource.ATHENA_WORKGROUP, WORKGROUP),
-            "StateMachineArn": published(PublishedResource.STATE_MACHINE_ARN, {"Ref": "Workflow"}),
+            "StateMachineArn": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {
+                    "Name": dataset_parameter_name(
+                        project, environment, DATASET, DataSetResource.STATE_MACHINE_ARN
+                    ),
+                    "Type": "String",
+                    "Value": {"Ref": "Workflow"},
+                },
+            },
         },
     }
 

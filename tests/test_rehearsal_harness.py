@@ -5,7 +5,10 @@ Each of moto's gaps the rehearsal closes is exercised here and fails without its
 run, failing check), a ``Catch`` on an AWS SDK error name (crawl already running), a Fail
 state passing ``States.TaskFailed`` on (script exception), Wait and Retry times scaled down
 (clean run, retried run), describing an execution whose data held SDK timestamps (clean run),
-and crawls that end (clean run, a crawl that never ends).
+crawls that end (clean run, a crawl that never ends), S3 ``GetObject``'s body as text (clean
+run: the run record read), escapes in intrinsic functions (clean run: the query's quoted
+literals; a refused execution name: its cause), and a ``jobkit``-style fault armed in the
+job's own copy of its library (a checkpoint armed in process).
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ import types
 
 import pytest
 
+from dataops.rehearsal.expectations import Expected, path_problems
 from dataops.rehearsal.faults import CrawlOutcome
 from dataops.rehearsal.harness import Rehearsal, RehearsalOptions
-from dataops.rehearsal.scenarios import clean_path_problems
-from tests.rehearsal_stack import CRAWLER, JOB, LIBRARY_FACTOR, LIMIT, ROWS, mini_stack
+from tests.rehearsal_stack import CRAWLER, DATASET, JOB, LIBRARY_FACTOR, LIMIT, ROWS, mini_stack
 
 NORMAL = {"mode": "normal"}
 
@@ -46,12 +49,12 @@ def test_a_clean_run_succeeds_through_the_real_integrations(rehearsal):
     sys.modules["minilib"] = loaded
     started = time.monotonic()
     try:
-        result = rehearsal.run_execution(NORMAL)
+        result = rehearsal.run_execution(DATASET, NORMAL)
         assert sys.modules["minilib"] is loaded
     finally:
         del sys.modules["minilib"]
     assert result.status == "SUCCEEDED", result.summary()
-    assert clean_path_problems(result) == []
+    assert path_problems(result, Expected()) == []
     # The crawl is seen running once, so the poll loop runs: two waits of 30 s, in a moment.
     assert result.entered("WaitForCrawler") == 2
     assert time.monotonic() - started < 20
@@ -69,7 +72,7 @@ def test_a_run_failing_once_is_retried_and_the_failure_is_in_the_history(rehears
     rehearsal.faults.fail_job_run(
         rehearsal.glue_job("write"), attempt=1, message="RuntimeError: disk full"
     )
-    result = rehearsal.run_execution(NORMAL)
+    result = rehearsal.run_execution(DATASET, NORMAL)
     assert result.status == "SUCCEEDED", result.summary()
     assert result.entered("RunWriteJob") == 1
     job_starts = [
@@ -90,7 +93,7 @@ def test_a_run_failing_once_is_retried_and_the_failure_is_in_the_history(rehears
 def test_a_script_exception_fails_the_run_with_its_message_and_the_execution_with_the_error(
     rehearsal,
 ):
-    result = rehearsal.run_execution({"mode": "explode"})
+    result = rehearsal.run_execution(DATASET, {"mode": "explode"})
     assert result.status == "FAILED"
     # The Fail state passes the caught States.TaskFailed on (moto raised States.Runtime).
     assert result.error == "States.TaskFailed"
@@ -105,7 +108,7 @@ def test_a_script_exception_fails_the_run_with_its_message_and_the_execution_wit
 
 def test_a_crawl_that_never_ends_times_the_poll_loop_out(rehearsal):
     rehearsal.faults.end_crawls(CRAWLER, CrawlOutcome.RUNNING)
-    result = rehearsal.run_execution(NORMAL)
+    result = rehearsal.run_execution(DATASET, NORMAL)
     assert result.error == "CrawlerTimedOut"
     assert result.entered("WaitForCrawler") == 4
     assert result.entered("CountPoll") == 3
@@ -113,7 +116,7 @@ def test_a_crawl_that_never_ends_times_the_poll_loop_out(rehearsal):
 
 def test_a_crawl_already_running_is_caught_by_its_aws_sdk_error_name(rehearsal):
     rehearsal.client("glue").start_crawler(Name=CRAWLER)
-    result = rehearsal.run_execution(NORMAL)
+    result = rehearsal.run_execution(DATASET, NORMAL)
     assert result.status == "SUCCEEDED", result.summary()
     (failure,) = result.events_of("TaskFailed")
     assert failure["taskFailedEventDetails"]["error"] == "Glue.CrawlerRunningException"
@@ -121,7 +124,7 @@ def test_a_crawl_already_running_is_caught_by_its_aws_sdk_error_name(rehearsal):
 
 def test_an_athena_check_returning_a_row_fails_the_parallel_and_the_execution(rehearsal):
     rehearsal.faults.answer_queries(f"n >= {LIMIT}", [["100"]])
-    result = rehearsal.run_execution(NORMAL)
+    result = rehearsal.run_execution(DATASET, NORMAL)
     assert result.error == "DataContractViolated"
     assert "NumbersTooLarge" in result.path
     assert result.path[-2:] == ["Notify", "Failed"]
@@ -137,3 +140,11 @@ def test_athena_reports_why_a_query_failed(rehearsal):
     status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
     assert status["State"] == "FAILED"
     assert "missing_column" in status["StateChangeReason"]
+
+
+def test_an_execution_name_with_a_dot_is_refused_with_its_cause_unescaped(rehearsal):
+    result = rehearsal.run_execution(DATASET, NORMAL, name="bad.name")
+    assert result.error == "InvalidExecutionName"
+    # States.Format's \' came out as a quote (moto kept the backslashes, or broke the parse).
+    assert result.cause == "name bad.name holds a '.'"
+    assert "StartCrawler" not in result.path

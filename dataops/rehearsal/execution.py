@@ -99,6 +99,11 @@ class ExecutionResult:
     definition: dict[str, Any]
 
     @property
+    def name(self) -> str:
+        """The execution's name: the batch id of every job run it started."""
+        return self.arn.rsplit(":", 1)[-1]
+
+    @property
     def path(self) -> list[str]:
         """Names of the states entered, in order (branches of a Parallel interleave)."""
         return [

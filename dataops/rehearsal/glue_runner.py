@@ -5,15 +5,20 @@ Moto records a job run and never runs it, and its crawls never end. Inside
 behind the job's ``Command.ScriptLocation``) with the arguments the run gets (the job's
 ``DefaultArguments`` merged with the caller's, as moto merges them), through the local
 ``awsglue`` stand-in, on the rehearsal's SparkSession. S3 URIs in the arguments become paths
-in the mirror (asset URIs, such as ``--extra-py-files``, the assembly's files), and what the
-script writes goes back to moto's S3. The run ends ``SUCCEEDED``, or ``FAILED`` with the
-exception's message, before ``StartJobRun`` returns. A crawl stays ``RUNNING`` for
-``crawl_polls`` looks at the crawler and then ends as the faults say (``COMPLETED`` unless
-armed otherwise), reported with the ``LastCrawl.Status`` values of the Glue API.
+in the mirror (asset URIs, such as ``--extra-py-files``, the assembly's files), those in the
+string values of a JSON object argument (``--outputs``) too, and what the script writes goes
+back to moto's S3. A fault armed for the run fails it before its script starts, or arms a
+``jobkit.faults`` checkpoint in the run's own copy of the framework, so the job fails there.
+The run ends ``SUCCEEDED``, or ``FAILED`` with the exception's message, before ``StartJobRun``
+returns. A crawl stays ``RUNNING`` for ``crawl_polls`` looks at the crawler and then ends as
+the faults say (``COMPLETED`` unless armed otherwise), reported with the ``LastCrawl.Status``
+values of the Glue API.
 """
 
 from __future__ import annotations
 
+import importlib
+import json
 import runpy
 import sys
 import threading
@@ -36,6 +41,9 @@ from dataops.rehearsal.s3_mirror import S3_URI, S3Mirror
 LAST_CRAWL_STATUS = {"COMPLETED": "SUCCEEDED", "STOPPED": "CANCELLED", "FAILED": "FAILED"}
 # Job types that run Spark (a Python shell job would not need a session).
 SPARK_COMMANDS = frozenset({"glueetl", "gluestreaming"})
+# The job framework's fault checkpoints, and the argument naming the job to them.
+FAULTS_MODULE = "jobkit.faults"
+JOB_ARGUMENT = "--job"
 
 
 @dataclass(frozen=True)
@@ -106,8 +114,21 @@ class GlueRunner:
         # One job at a time: runs share sys.argv, sys.modules and one SparkSession.
         self._lock = threading.Lock()
 
-    def _localize(self, value: str) -> str:
-        """Asset URIs -> the assembly's files; other S3 URIs -> the mirror."""
+    def localize(self, value: str) -> str:
+        """Asset URIs -> the assembly's files; other S3 URIs -> the mirror. In a JSON object,
+        each string value is localized on its own (a URI there ends at its closing quote)."""
+        if value.startswith("{"):
+            try:
+                document = json.loads(value)
+            except json.JSONDecodeError:
+                document = None
+            if isinstance(document, dict):
+                return json.dumps(
+                    {
+                        key: self.localize(item) if isinstance(item, str) else item
+                        for key, item in document.items()
+                    }
+                )
 
         def local(match: Any) -> str:
             uri = match.group(0)
@@ -125,10 +146,10 @@ class GlueRunner:
     def run(self, job_name: str, run_id: str, arguments: Mapping[str, str]) -> str | None:
         """Run the job's script for this run; ``None`` when it succeeded, else the error."""
         job = self._jobs[job_name]
-        failure = self._faults.job_run_started(job_name)
-        if failure:
-            return failure
-        argv = [word for key, value in arguments.items() for word in (key, self._localize(value))]
+        fault = self._faults.job_run_started(job_name)
+        if fault is not None and fault.message:
+            return fault.message
+        argv = [word for key, value in arguments.items() for word in (key, self.localize(value))]
         argv += ["--JOB_NAME", job_name, "--JOB_RUN_ID", run_id]
         with self._lock:
             if job.command in SPARK_COMMANDS and not self._session_started:
@@ -137,6 +158,10 @@ class GlueRunner:
             try:
                 library = self._library(arguments)
                 with self._mirror.synced(push=True), _job_process(job.script, argv, library):
+                    if fault is not None and fault.point:
+                        # The run's own copy of the framework: the one its script imports.
+                        faults = importlib.import_module(FAULTS_MODULE)
+                        faults.arm(arguments.get(JOB_ARGUMENT, job_name), fault.point)
                     runpy.run_path(str(job.script), run_name="__main__")
             except SystemExit as exc:
                 return None if exc.code in (0, None) else f"SystemExit: {exc.code}"

@@ -16,7 +16,7 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +43,12 @@ from dataops.rehearsal.glue_runner import GlueRunner
 from dataops.rehearsal.s3_mirror import S3Mirror
 from dataops.rehearsal.sfn_patches import patched_interpreter
 from dataops.rehearsal.standup import StateMachine, StoodUp, stand_up
-from dataops.resource_names import PublishedResource, parameter_name
+from dataops.resource_names import (
+    DataSetResource,
+    PublishedResource,
+    dataset_parameter_name,
+    parameter_name,
+)
 
 INTERPRETER_LOGGER = "moto.stepfunctions.parser"
 STANDIN_PATH = Path(__file__).resolve().parent / "glue_standin"
@@ -175,33 +180,42 @@ class Rehearsal:
             raise RehearsalError(f"{self.stack.name}: {len(matches)} Glue jobs match {name}")
         return matches[0]
 
-    def put_raw_objects(self, directory: Path) -> list[str]:
-        """Upload every file under ``directory`` to the raw bucket, keys as the files' paths
-        relative to it (``AWSLogs/...`` for generated flow logs); return the keys."""
+    def put_raw_objects(self, directory: Path, files: Iterable[Path] | None = None) -> list[str]:
+        """Upload ``files`` (default: every file under ``directory``) to the raw bucket, keys as
+        their paths relative to ``directory`` (``AWSLogs/...`` for generated data); return the
+        keys."""
         bucket = self.published(PublishedResource.RAW_BUCKET)
         s3 = self.client("s3")
         keys = []
-        for path in sorted(path for path in directory.rglob("*") if path.is_file()):
+        chosen = directory.rglob("*") if files is None else files
+        for path in sorted(path for path in chosen if path.is_file()):
             key = path.relative_to(directory).as_posix()
             s3.upload_file(str(path), bucket, key)
             keys.append(key)
         return keys
 
-    def published_state_machine(self) -> StateMachine:
-        """The state machine whose ARN the stack publishes (the one integration-test runs)."""
-        arn = self.published(PublishedResource.STATE_MACHINE_ARN)
+    def state_machine(self, dataset: str) -> StateMachine:
+        """The state machine whose ARN the stack publishes for ``dataset`` (the one
+        integration-test and the day-two commands run)."""
+        project = self.project.config.project
+        name = dataset_parameter_name(
+            project, self.environment, dataset, DataSetResource.STATE_MACHINE_ARN
+        )
+        if name not in self.resources.parameters:
+            raise RehearsalError(f"{self.stack.name}: publishes no SSM parameter {name}")
+        arn = self.resources.parameters[name]
         return next(machine for machine in self.resources.state_machines if machine.arn == arn)
 
     def run_execution(
         self,
+        dataset: str,
         execution_input: dict[str, Any] | None = None,
         *,
         name: str | None = None,
-        state_machine: StateMachine | None = None,
     ) -> ExecutionResult:
-        """Start an execution of ``state_machine`` (by default the published one), wait until
-        it ends (stopping it past the timeout) and return it."""
-        machine = state_machine or self.published_state_machine()
+        """Start an execution of ``dataset``'s state machine, wait until it ends (stopping it
+        past the timeout) and return it."""
+        machine = self.state_machine(dataset)
         sfn = self.client("stepfunctions")
         # Named always: moto's interpreter leaves an unnamed execution's name None.
         arn = sfn.start_execution(

@@ -50,6 +50,13 @@ class S3Mirror:
         path = str(self.root / bucket / key)
         return f"{path}/" if key.endswith("/") or not key else path
 
+    def s3_uri(self, path: str) -> str:
+        """A path under the mirror (as a job run records it) as the ``s3://`` URI it mirrors;
+        an S3 URI stays as it is."""
+        if S3_URI.fullmatch(path):
+            return path
+        return "s3://" + Path(path).relative_to(self.root).as_posix()
+
     def localize(self, value: str) -> str:
         """``value`` with every S3 URI in it (one, or a comma-separated list) made local."""
         return S3_URI.sub(lambda match: self.local_path(match.group(0)), value)

@@ -13,6 +13,16 @@ Each patch is as narrow as the gap and only active inside :func:`patched_interpr
   and a Parallel state passing on such an error from a branch raised ``ValueError`` (custom
   error names must not start with ``States.``), so the execution failed with ``States.Runtime``
   instead of the error; those two now pass the error on as it is.
+- AWS SDK integrations returned a streamed body (S3 ``GetObject``'s ``Body``) as the text
+  ``<botocore.response.StreamingBody object at ...>``: moto leaves out the response
+  normalisation that reads it, so ``States.StringToJson($.Body)`` failed. The body is now its
+  text, as Step Functions returns a text object's body.
+- An intrinsic function was parsed from the definition's JSON text with its JSON escapes
+  still in (``\\'`` for the ``\'`` of ``States.Format('it\\'s {}', ...)``, ``\"`` for ``"``),
+  and ``\'`` and ``\\`` were kept in its string literals: the data checks' queries (quoted
+  rule names) and the refused execution name's message came out broken, with ANTLR errors on
+  stderr. Intrinsic functions are now parsed from the decoded string, and their literals
+  unescaped as Step Functions documents (``\'``, ``\\``).
 - Task results kept the SDK's ``datetime`` values (GetCrawler's ``CreationTime``), so
   ``DescribeExecution`` of an execution that carried one to its end failed with a TypeError;
   a task's result is now JSON, timestamps as ISO-8601 text, as Step Functions passes it on.
@@ -29,6 +39,7 @@ Each patch is as narrow as the gap and only active inside :func:`patched_interpr
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -37,6 +48,7 @@ from unittest import mock
 
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
     CustomErrorName,
@@ -53,6 +65,9 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
     StatesErrorNameType,
 )
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.common.string.string_expression import (
+    StringIntrinsicFunction,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import (
@@ -83,7 +98,15 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.intrinsic import preprocessor as intrinsic_preprocessor
+from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.asl.static_analyser.intrinsic.variable_names_intrinsic_static_analyser import (  # noqa: E501
+    VariableNamesIntrinsicStaticAnalyser,
+)
+from moto.stepfunctions.parser.asl.static_analyser.variable_references_static_analyser import (
+    VariableReferencesStaticAnalyser,
+)
 from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
@@ -290,6 +313,40 @@ def _json_results(
     return after_eval_execution
 
 
+def _read_bodies(original: Callable[..., None]) -> Callable[..., None]:
+    def eval_service_task(self: StateTaskService, env: Environment, *args: Any, **kw: Any) -> None:
+        original(self, env, *args, **kw)
+        response = env.stack[-1]
+        if isinstance(response, dict):
+            for key, value in response.items():
+                if isinstance(value, StreamingBody):
+                    response[key] = value.read().decode("utf-8")
+
+    return eval_service_task
+
+
+def _parsed_intrinsic_function(_self: Preprocessor, ctx: Any) -> StringIntrinsicFunction:
+    """The intrinsic function of a ``"States.X(...)"`` string: its JSON escapes decoded first."""
+    derivation = json.loads(ctx.STRINGINTRINSICFUNC().getText())
+    function, _ = IntrinsicParser.parse(derivation)
+    return StringIntrinsicFunction(intrinsic_function_derivation=derivation, function=function)
+
+
+def _variables_of_intrinsic_function(self: VariableReferencesStaticAnalyser, ctx: Any) -> None:
+    """The variable-reference analyser's look at an intrinsic function, on the decoded string."""
+    for name in VariableNamesIntrinsicStaticAnalyser.process_and_get(json.loads(ctx.getText())):
+        self._put_variable_name(name)
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    """An escape in an intrinsic function's string literal: ``\\'`` and ``\\\\`` stand for the
+    character; others as moto reads them."""
+    if match.group(1) in ("'", "\\"):
+        return match.group(1)
+    return _replace_escaped_characters(match)
+
+
+_replace_escaped_characters = intrinsic_preprocessor.Preprocessor._replace_escaped_characters
 _TREES: dict[str, Any] = {}
 _parse = AmazonStateLanguageParser.parse
 _CLIENTS: dict[tuple[str, str], BaseClient] = {}
@@ -350,6 +407,12 @@ def patched_interpreter(time_scale: float) -> Iterator[None]:
         stack.enter_context(
             mock.patch.dict(state_task_service_aws_sdk._SERVICE_ERROR_NAMES, AWS_SDK_ERROR_PREFIXES)
         )
+        aws_sdk = state_task_service_aws_sdk.StateTaskServiceAwsSdk
+        stack.enter_context(
+            mock.patch.object(
+                aws_sdk, "_eval_service_task", _read_bodies(aws_sdk._eval_service_task)
+            )
+        )
         stack.enter_context(
             mock.patch.object(
                 StateTaskService,
@@ -362,6 +425,25 @@ def patched_interpreter(time_scale: float) -> Iterator[None]:
         )
         for module in (state_task_service_aws_sdk, state_task_service_glue, state_task_service_sns):
             stack.enter_context(mock.patch.object(module, "boto_client_for", _shared_client))
+        stack.enter_context(
+            mock.patch.object(
+                Preprocessor, "visitString_intrinsic_function", _parsed_intrinsic_function
+            )
+        )
+        stack.enter_context(
+            mock.patch.object(
+                VariableReferencesStaticAnalyser,
+                "visitString_intrinsic_function",
+                _variables_of_intrinsic_function,
+            )
+        )
+        stack.enter_context(
+            mock.patch.object(
+                intrinsic_preprocessor.Preprocessor,
+                "_replace_escaped_characters",
+                staticmethod(_unescaped),
+            )
+        )
         for module in (state_fail, branches_decl):
             stack.enter_context(mock.patch.object(module, "CustomErrorName", _passed_on_error_name))
         stack.enter_context(mock.patch.object(retrier_decl, "time", _ScaledSleep(time_scale)))

@@ -141,12 +141,13 @@ def test_github_variant_grants_the_connection_with_the_prefix_of_its_arn(github_
 
 def test_checks_run_side_by_side_and_call_the_make_targets(template, stages):
     actions = {action["Name"]: action for action in stages["Checks"]["Actions"]}
-    assert set(actions) == {"Lint", "UnitTests", "ContractGate"}
+    assert set(actions) == {"Lint", "UnitTests", "ContractGate", "Rehearse"}
     assert {action["RunOrder"] for action in actions.values()} == {1}
     for name, buildspec in (
         ("Lint", "lint"),
         ("UnitTests", "unit_tests"),
         ("ContractGate", "contract_gate"),
+        ("Rehearse", "rehearse"),
     ):
         spec = _buildspec(_project(template, actions[name]))
         assert spec["phases"]["build"]["commands"] == _file_commands(buildspec)
@@ -157,6 +158,7 @@ def test_checks_run_side_by_side_and_call_the_make_targets(template, stages):
         }
     assert _file_commands("lint") == ["make lint"]
     assert _file_commands("unit_tests") == ["make unit"]
+    assert _file_commands("rehearse") == ["make rehearse"]
     assert any("make contract-gate" in c for c in _file_commands("contract_gate"))
 
 
