@@ -146,14 +146,19 @@ def shared_assembly_dir(
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[object]:
-    """The local session run-local uses for a small batch, with a smaller heap: the tests'
-    batches are a few thousand lines, and on the pull-request box this JVM shares 3 GB with the
-    synth worker (512 MB is near Spark's minimum of 450 MB; the footprint drops by ~130 MB)."""
+    """The local session run-local uses for a small batch, with a smaller heap and Spark's
+    interpreted expressions instead of generated code: the tests' batches are a few thousand
+    lines, so compiling Java for every query costs more than it saves, and on the pull-request
+    box this JVM shares 3 GB with the synth worker (512 MB is near Spark's minimum of 450 MB)."""
     from dataops.spark_class_archive import jvm_options
     from jobkit.session import SMALL_BATCH_JVM_OPTIONS, build_local_session
 
     session = build_local_session(
-        settings={"spark.driver.memory": "512m"},
+        settings={
+            "spark.driver.memory": "512m",
+            "spark.sql.codegen.wholeStage": "false",
+            "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+        },
         jvm_options=f"{jvm_options()} {SMALL_BATCH_JVM_OPTIONS}",
     )
     yield session

@@ -85,10 +85,34 @@ LOCAL_SETTINGS: dict[str, str] = {
 }
 
 
+# The JVM classes and packages PySpark finds by simple name for nearly every Column it builds.
+# py4j resolves such a name by trying each imported package in turn, and each miss searches
+# the whole class path: hundreds of searches a job. Resolved once, they are kept on the view.
+PINNED_JVM_NAMES = (
+    "SparkSession",
+    "SparkSession$",
+    "functions",
+    "PythonUtils",
+    "PythonSQLUtils",
+    "py4j",
+    "org",
+)
+
+
+def pin_jvm_names(spark: SparkSession) -> None:
+    """Keep PINNED_JVM_NAMES resolved on the session's JVM view (the same objects py4j would
+    return each time)."""
+    view = spark.sparkContext._jvm
+    for name in PINNED_JVM_NAMES:
+        if name not in vars(view):
+            setattr(view, name, getattr(view, name))
+
+
 def apply_job_settings(spark: SparkSession) -> None:
     """Settings every job relies on, applied in Glue and locally alike."""
     for key, value in GLUE_LIKE_SETTINGS.items():
         spark.conf.set(key, value)
+    pin_jvm_names(spark)
 
 
 def _write_jit_directives() -> None:
