@@ -47,12 +47,13 @@ test: lint unit ## every lint and every test (what CI and the pull-request check
 # reports/data-diff.md. The tests synthesize every stack with cdk-nag, cfn-lint every template
 # and run the data workflow locally on generated sample data.
 IMPACT := reports/impact.json
-pull-request-check: setup ## what a pull request must pass: contract gate, lint, impacted tests, data diff
+pull-request-check: setup ## what a pull request must pass: contract gate, lint, impacted tests, data diff, rehearsal
 	base="$$($(PYTHON) -m dataops pull-request-base)" && \
 	  $(PYTHON) -m dataops check-contracts --base "$$base" && \
 	  $(PYTHON) -m dataops impact --base "$$base" --json $(IMPACT)
 	@$(MAKE) --no-print-directory test PYTEST_ARGS="--impact=$(IMPACT)"
 	base="$$($(PYTHON) -m dataops pull-request-base)" && $(PYTHON) -m dataops data-diff --base "$$base"
+	@$(MAKE) --no-print-directory rehearse REHEARSE_ARGS="--impact $(IMPACT)"
 
 # After the check, pass or fail (the buildspec's post_build): keeps a report for the build's
 # artifacts and comments it on a GitHub pull request when a token is configured.

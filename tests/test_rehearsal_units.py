@@ -439,3 +439,62 @@ def test_moto_alone_still_returns_a_streamed_body_and_keeps_intrinsic_escapes():
     }
     described = _run_alone(quote, {"name": "x"})
     assert json.loads(described.get("output") or "{}").get("text") != "it's x"
+
+
+def _impact(changed: list[str], datasets: tuple[str, ...] = (), shared: tuple[str, ...] = ()):
+    from dataops.impact import DataSetImpact, Impact
+
+    return Impact(
+        changed=tuple(changed),
+        shared=shared,
+        datasets={name: DataSetImpact(name, (), (), (), ()) for name in datasets},
+    )
+
+
+@pytest.mark.parametrize(
+    ("changed", "datasets", "shared", "rehearsed"),
+    [
+        (["glue_scripts/vpcflow/models/data_app_conn_stats.sql"], ("vpcflow",), (), ["vpcflow"]),
+        (["contracts/cloudtrail/x.yaml"], ("cloudtrail",), (), ["cloudtrail"]),
+        (["glue_scripts/jobkit/runner.py"], ("cloudtrail", "vpcflow"), ("x",), None),
+        (["stacks/data_workflow/workflow.py"], (), (), None),
+        (["dataops/rehearsal/harness.py"], (), (), None),
+        (["config/environments.yaml"], ("vpcflow",), ("config/environments.yaml",), None),
+        (["README.md"], (), (), []),
+    ],
+)
+def test_a_change_rehearses_the_data_sets_it_can_affect(changed, datasets, shared, rehearsed):
+    from dataops.rehearsal.command import impacted_datasets
+
+    assert impacted_datasets(_impact(changed, datasets, shared)) == rehearsed
+
+
+def test_the_rehearsed_project_holds_only_the_chosen_data_sets(project):
+    from dataops.rehearsal.command import rehearsed_project
+
+    assert list(rehearsed_project(project, ["cloudtrail"]).datasets) == ["cloudtrail"]
+    assert rehearsed_project(project, None).datasets == project.datasets
+
+
+def test_an_impact_without_data_sets_rehearses_nothing(tmp_path, capsys):
+    impact = tmp_path / "impact.json"
+    impact.write_text(json.dumps(_impact(["README.md"]).as_json()))
+    root = _checkout(tmp_path)
+    assert cli.main(["rehearse", "--impact", str(impact), "--root", str(root)]) == cli.EXIT_OK
+    assert "impacts no data set; nothing to rehearse" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--impact", "missing.json"], "--impact: cannot read missing.json"),
+        (["--impact", "x.json", "--dataset", "vpcflow"], "--impact: not with --dataset"),
+        (["--dataset", "nope"], "--dataset: no data set 'nope'; fix: use one of"),
+    ],
+)
+def test_a_bad_selection_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, argv, message):
+    root = _checkout(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["rehearse", *argv, "--root", str(root)]) == cli.EXIT_USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: {message}")

@@ -3,29 +3,38 @@
 Each scenario gets a freshly stood-up environment; after the last one, with its faults
 disarmed, ``integration-test`` runs against what the scenario left, as the delivery pipeline
 runs it after a deploy. Every environment of the config is rehearsed unless ``--env`` names
-some, in one process (one synth check, one SparkSession). Exit 0 when every check passed, 1
-when one failed, 2 for bad input (unknown environment, no assembly and the synth failing, an
-integration the rehearsal does not emulate).
+some, in one process (one synth check, one SparkSession). The scenarios act on every data set
+unless ``--dataset`` names some, or ``--impact`` (the pull-request check) limits them to what a
+change can affect. Exit 0 when every check passed, 1 when one failed, 2 for bad input (unknown
+environment or data set, no assembly and the synth failing, an integration the rehearsal does
+not emulate).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK
+from dataops.declarations import DeclarationError
 from dataops.deployed_environment import environment_named
+from dataops.impact import Impact
 from dataops.integration.pacing import Pacing
 from dataops.integration.report import CheckFailed, CheckResult, passed, results_table, write_junit
 from dataops.integration.runner import Checks
-from dataops.project import PROJECT_ROOT, Project, load_project
+from dataops.project import PROJECT_ROOT, Project, add_datasets_argument, load_project
 from dataops.rehearsal.assembly import StackArtifact, load_stack
 from dataops.rehearsal.harness import Rehearsal, RehearsalOptions
 from dataops.rehearsal.scenarios import SCENARIOS
 from dataops.resource_names import stack_name
+
+# Changed files here reach every data set's rehearsed workflow: the stacks synthesize it, the
+# rehearsal and the integration checks drive it, the configuration sizes it.
+REHEARSAL_SHARED = ("stacks/", "dataops/", "config/", "app.py", "cdk.json")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,8 +62,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="keep the S3 mirror and generated data here (default: a temporary directory)",
     )
+    add_datasets_argument(parser)
+    parser.add_argument(
+        "--impact",
+        type=Path,
+        default=None,
+        help="impact JSON (python -m dataops impact --json): only the data sets the change can "
+        "affect; every one when it changes shared code, the stacks or the configuration",
+    )
     parser.add_argument("--junit-xml", type=Path, default=None, help="write a JUnit XML report")
     parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help="project checkout")
+
+
+def impacted_datasets(impact: Impact) -> list[str] | None:
+    """The data sets a change's rehearsal acts on: None for every one."""
+    if impact.shared or any(path.startswith(REHEARSAL_SHARED) for path in impact.changed):
+        return None
+    return sorted(impact.datasets)
+
+
+def _read_impact(path: Path) -> Impact:
+    try:
+        return Impact.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError) as exc:
+        raise DeclarationError(
+            [f"--impact: cannot read {path} ({exc}); fix: python -m dataops impact --json {path}"]
+        ) from exc
+
+
+def rehearsed_project(project: Project, names: list[str] | None) -> Project:
+    """``project`` with only the data sets ``names`` (all when None)."""
+    chosen = project.select(names)
+    return dataclasses.replace(project, datasets={dataset.name: dataset for dataset in chosen})
 
 
 def rehearse(
@@ -121,6 +160,15 @@ class _LocalSpark:
 
 def main(args: argparse.Namespace) -> int:
     project = load_project(args.root)
+    names = args.dataset
+    if args.impact is not None:
+        if names is not None:
+            raise DeclarationError(["--impact: not with --dataset; fix: pass one of them"])
+        names = impacted_datasets(_read_impact(args.impact))
+        if names == []:
+            print("rehearse: the change impacts no data set; nothing to rehearse")
+            return EXIT_OK
+    project = rehearsed_project(project, names)
     names = args.env or [environment.name for environment in project.config.environments]
     environments = [environment_named(project, name).name for name in names]
     cdk_out = args.cdk_out or args.root / "cdk.out"
