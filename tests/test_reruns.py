@@ -92,6 +92,7 @@ def snapshots(spark, project, tmp_path_factory):
         ].mkdir()
         _run(spark, project, raw, warehouse, job)
         taken[f"after {job}"] = owned_by(project, warehouse, job)
+    taken["after every job"] = warehouse
     return raw, taken
 
 
@@ -115,10 +116,13 @@ def test_a_rerun_after_a_failure_leaves_what_one_clean_run_leaves(
 
 
 def test_a_rerun_after_success_adds_nothing(spark, project, snapshots, tmp_path) -> None:
+    """Each job run again on the warehouse its own clean run left."""
     raw, taken = snapshots
-    warehouse = tmp_path / "warehouse"
-    shutil.copytree(taken["before staging"], warehouse)
+    left_by = dict(
+        zip(JOBS, [*(f"before {job}" for job in JOBS[1:]), "after every job"], strict=True)
+    )
     for job in JOBS:
-        _run(spark, project, raw, warehouse, job)
+        warehouse = tmp_path / job
+        shutil.copytree(taken[left_by[job]], warehouse)
         _run(spark, project, raw, warehouse, job)
         assert owned_by(project, warehouse, job) == taken[f"after {job}"]
