@@ -19,7 +19,7 @@ from bench.readme import update_readme
 from bench.report import render
 
 BENCH_DIR = Path(__file__).resolve().parent
-PARTS = ("synth", "pull-request", "pull-request-change", "rehearse", "local", "incremental")
+PARTS = ("synth", "test", "pull-request", "pull-request-change", "rehearse", "local", "incremental")
 RECORDS = 1_000_000
 
 
@@ -40,6 +40,9 @@ def main(argv: list[str]) -> int:
         if "synth" not in args.skip:
             print("bench: cdk synth, whole app vs bare app", flush=True)
             outcomes.append(scenarios.synth(workdir / "synth"))
+        if "test" not in args.skip:
+            print("bench: make test", flush=True)
+            outcomes.append(scenarios.test_suite())
         if "pull-request" not in args.skip:
             print("bench: make pull-request-check", flush=True)
             outcomes.append(scenarios.pull_request_check())

@@ -132,6 +132,29 @@ def synth(workdir: Path) -> Outcome:
     return Outcome(rows, {})
 
 
+def test_suite() -> Outcome:
+    """``make test``, what CI runs on a clean clone and every developer before a push: every
+    lint and every test (2 pytest workers)."""
+    run = measure(["make", "test"], PROJECT_ROOT, _env())
+    name = "make test"
+    if run.returncode:
+        return Outcome([_failed(name, run)], {f"{name} (tail)": _tail(run.output, 30)})
+    summary = next((line for line in reversed(run.output.splitlines()) if " passed" in line), "")
+    rows = [
+        Row(
+            f"{name}, wall time",
+            f"{run.seconds:.1f} s",
+            "-",
+            f"{run.seconds:.1f} s",
+            "<= 90 s",
+            run.seconds <= 90,
+            f"every lint and every test, 2 pytest workers: {summary.strip('= ')}",
+        ),
+        _memory_row(f"{name}, peak memory", run),
+    ]
+    return Outcome(rows, {f"{name} (tail)": _tail(run.output, 8)})
+
+
 def pull_request_check() -> Outcome:
     """``make pull-request-check``, what CodeBuild runs on every pull request, against ``HEAD``
     (``PULL_REQUEST_BASE``; a clone without ``origin`` still measures the gate's git reads):
@@ -152,7 +175,7 @@ def pull_request_check() -> Outcome:
             "<= 90 s",
             run.seconds <= 90,
             "make pull-request-check against HEAD: contract gate, lint, the tests of no data set "
-            "(2 pytest workers), a data diff with nothing impacted",
+            "(2 pytest workers), a data diff and a rehearsal with nothing impacted",
         ),
         _memory_row(f"{name}, peak memory", run),
     ]
@@ -220,7 +243,7 @@ def pull_request_check_one_model(workdir: Path) -> Outcome:
     """``make pull-request-check`` of a throwaway commit that changes one SQL model, in a clone
     of this checkout's ``HEAD`` (its ``.venv`` and ``node_modules`` linked, its own code first on
     ``PYTHONPATH``) against the commit before: the impacted tests and a data diff that reruns
-    one job."""
+    one job, and the impacted data set's rehearsal."""
     name = "pull-request check, one SQL model changed"
     clone = workdir / "clone"
     subprocess.run(["git", "clone", "--quiet", str(PROJECT_ROOT), str(clone)], check=True)
@@ -250,7 +273,7 @@ def pull_request_check_one_model(workdir: Path) -> Outcome:
             "<= 90 s",
             run.seconds <= 90,
             f"{changed} changed: contract gate, lint, the impacted tests, the data diff (base run "
-            "in a subprocess, the changed job rerun)",
+            "in a subprocess, the changed job rerun), the rehearsal of the impacted data set",
         ),
         _memory_row(f"{name}, peak memory", run),
     ]
