@@ -498,3 +498,89 @@ def test_a_bad_selection_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, a
     assert cli.main(["rehearse", *argv, "--root", str(root)]) == cli.EXIT_USAGE
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"error: {message}")
+
+
+def _check_branch(table: str) -> dict:
+    """A data check branch as the data-workflow stack generates one (abridged)."""
+    return {
+        "StartAt": f"Read{table}RunRecord",
+        "States": {
+            f"Read{table}RunRecord": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                "Next": f"{table}Written?",
+            },
+            f"{table}Written?": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "And": [
+                            {
+                                "Variable": f"$.producer.record.tables.{table}.dt_sql",
+                                "IsPresent": True,
+                            }
+                        ],
+                        "Next": f"Query{table}",
+                    }
+                ],
+                "Default": f"{table}NotWritten",
+            },
+            f"{table}NotWritten": {"Type": "Succeed"},
+            f"Query{table}": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::athena:startQueryExecution.sync",
+                "End": True,
+            },
+        },
+    }
+
+
+def _checks_run(*entered: str):
+    from dataops.rehearsal.execution import ExecutionResult
+
+    definition = {
+        "StartAt": "DataChecks",
+        "States": {
+            "DataChecks": {
+                "Type": "Parallel",
+                "Branches": [_check_branch("staged"), _check_branch("quarantine")],
+                "Next": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    names = ["DataChecks", *entered, "Done"]
+    events = tuple(
+        {"type": "StateEntered", "stateEnteredEventDetails": {"name": name}} for name in names
+    )
+    return ExecutionResult("arn:x:exec", "SUCCEEDED", None, None, events, definition)
+
+
+def test_checks_as_written_query_exactly_the_tables_the_execution_wrote():
+    from dataops.rehearsal.expectations import CheckPath, Expected, path_problems
+
+    expected = Expected(checks=CheckPath.AS_WRITTEN)
+    staged_only = _checks_run(
+        "ReadstagedRunRecord", "stagedWritten?", "Querystaged",
+        "ReadquarantineRunRecord", "quarantineWritten?", "quarantineNotWritten",
+    )  # fmt: skip
+    assert path_problems(staged_only, expected, frozenset({"staged"})) == []
+    assert path_problems(staged_only, Expected(), frozenset({"staged"})) != []
+    (problem,) = path_problems(staged_only, expected, frozenset({"staged", "quarantine"}))
+    assert problem == (
+        "data check of quarantine: 0 query(ies), expected 1 (the execution wrote it)"
+    )
+    (problem,) = path_problems(staged_only, expected, frozenset())
+    assert problem.startswith("data check of staged: 1 query(ies), expected 0")
+
+
+def test_digests_beside_the_logs_are_not_objects_the_raw_job_lists(project, tmp_path):
+    from dataops.rehearsal.scenarios import Seeded, _listed
+    from dataops.samples import generator_for
+
+    dataset = project.datasets["cloudtrail"]
+    generate = generator_for(dataset)
+    data = generate(tmp_path, 60, 3, 1)
+    listed = _listed(Seeded(dataset, data, tmp_path), data.files)
+    assert sorted(listed) == sorted(data.log_files)
+    assert data.digest_files

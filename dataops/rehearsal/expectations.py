@@ -10,6 +10,7 @@ any job graph and any data set.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -32,11 +33,13 @@ FAILED = "FAILED"
 
 class CheckPath(StrEnum):
     """How far the data checks went: every checked table ``QUERIED`` once, each ``SKIPPED``
-    (its run record read, no partition written, so no query), a contract ``VIOLATED`` (a
-    branch reached its contract's Fail state), or ``NOT_REACHED``."""
+    (its run record read, no partition written, so no query), ``AS_WRITTEN`` (each table the
+    execution wrote queried once, each other skipped), a contract ``VIOLATED`` (a branch
+    reached its contract's Fail state), or ``NOT_REACHED``."""
 
     QUERIED = "queried"
     SKIPPED = "skipped"
+    AS_WRITTEN = "as written"
     VIOLATED = "violated"
     NOT_REACHED = "not reached"
 
@@ -108,9 +111,48 @@ def _check_branches(definition: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _check_problems(result: ExecutionResult, expected: CheckPath) -> list[str]:
+# What a data check's Choice reads to decide whether its table was written (the run record
+# of the table's producer, read into ``$.producer``).
+_WRITTEN_VARIABLE = re.compile(r"^\$\.producer\.record\.tables\.(\w+)\.dt_sql$")
+
+
+def _branch_table(branch: dict[str, Any]) -> str | None:
+    """The table a data check branch checks, as its written-or-not Choice names it."""
+    for state in all_states(branch).values():
+        for choice in state.get("Choices", []):
+            for condition in choice.get("And", [choice]):
+                match = _WRITTEN_VARIABLE.match(condition.get("Variable", ""))
+                if match:
+                    return match.group(1)
+    return None
+
+
+def _as_written_problems(
+    branches: list[dict[str, Any]], path: list[str], written: frozenset[str]
+) -> list[str]:
+    problems = []
+    for branch in branches:
+        table = _branch_table(branch)
+        queries = [
+            name for name, state in all_states(branch).items() if integration(state) == ATHENA_QUERY
+        ]
+        entered = sum(path.count(name) for name in queries)
+        wanted = 1 if table in written else 0
+        if table is None or entered != wanted or path.count(branch["StartAt"]) != 1:
+            problems.append(
+                f"data check of {table}: {entered} query(ies), expected {wanted} (the execution "
+                f"{'wrote' if wanted else 'did not write'} it)"
+            )
+    return problems
+
+
+def _check_problems(
+    result: ExecutionResult, expected: CheckPath, written: frozenset[str]
+) -> list[str]:
     branches = _check_branches(result.definition)
     path = result.path
+    if expected is CheckPath.AS_WRITTEN:
+        return _as_written_problems(branches, path, written)
     queries = [
         name
         for branch in branches
@@ -181,11 +223,14 @@ def message_problems(messages: list[str], dataset: str, expected: Expected) -> l
     return problems
 
 
-def path_problems(result: ExecutionResult, expected: Expected) -> list[str]:
+def path_problems(
+    result: ExecutionResult, expected: Expected, written: frozenset[str] = frozenset()
+) -> list[str]:
     """How the execution's history differs from ``expected``: its status and error; it starts
     at ``StartAt`` and ends in a Succeed state (or a Fail state); it enters the failure path
     only when it fails; each Glue job's runs, started in the definition's order, and no other
-    task failing; how far the data checks went; which notices it published."""
+    task failing; how far the data checks went (``written``: the tables the execution wrote,
+    for ``CheckPath.AS_WRITTEN``); which notices it published."""
     definition = result.definition
     states = all_states(definition)
     path = result.path
@@ -221,6 +266,6 @@ def path_problems(result: ExecutionResult, expected: Expected) -> list[str]:
         problems.append(f"a task failed: {details.get('error')}: {details.get('cause')}")
     return [
         *problems,
-        *_check_problems(result, expected.checks),
+        *_check_problems(result, expected.checks, written),
         *_notice_problems(result, expected),
     ]
