@@ -1,21 +1,36 @@
-"""CDK entry point: load the declarations, build the stacks, nothing else."""
+"""CDK entry point: load the declarations, build the stacks, nothing else.
+
+The declarations are loaded and checked before the CDK is: a bad one fails in a moment, with
+one line and exit 2, never after the CDK's runtime has started.
+"""
 
 import sys
 
+from dataops.cdk_context import cli_context
 from dataops.declarations import DeclarationError
 from dataops.project import load_project
-from stacks.app_builder import build_app, new_app
+
+CONFIG_CONTEXT_KEY = "config"
+
+
+def _fail(error: DeclarationError) -> None:
+    for line in error.lines:
+        print(f"error: {line}", file=sys.stderr)
+    sys.exit(2)
 
 
 def main() -> None:
+    try:
+        project = load_project(config_path=cli_context().get(CONFIG_CONTEXT_KEY))
+    except DeclarationError as exc:
+        _fail(exc)
+    from stacks.app_builder import build_app, new_app
+
     app = new_app()
     try:
-        project = load_project(config_path=app.node.try_get_context("config"))
         build_app(app, project)
     except DeclarationError as exc:
-        for line in exc.lines:
-            print(f"error: {line}", file=sys.stderr)
-        sys.exit(2)
+        _fail(exc)
     app.synth()
 
 

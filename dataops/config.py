@@ -44,6 +44,7 @@ KNOWN_REGIONS = frozenset(
     }
 )  # fmt: skip
 REQUIRED_ENVIRONMENTS = ("dev", "staging", "prod")
+STREAMING_ONLY_WORKER_TYPES = frozenset({"G.025X"})
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -193,11 +194,20 @@ class NotificationConfig(_Strict):
 class GlueSizing(_Strict):
     """Per-environment Glue job sizing; Flex is only offered for G.1X and G.2X."""
 
+    # G.025X is a Glue worker type too, but it runs streaming jobs only: every job here is a
+    # batch job, so it is named and refused with its fix.
     worker_type: Literal["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"] = "G.1X"
     workers: int = Field(default=2, ge=2, le=299)
     flex: bool = False
     timeout_minutes: int = Field(default=60, ge=1, le=2880)
     max_retries: int = Field(default=0, ge=0, le=10)
+
+    @field_validator("worker_type")
+    @classmethod
+    def _batch_worker_type(cls, value: str) -> str:
+        if value in STREAMING_ONLY_WORKER_TYPES:
+            raise ValueError(f"{value} runs streaming jobs only; fix: use G.1X or larger")
+        return value
 
     @model_validator(mode="after")
     def _flex_worker_type(self) -> GlueSizing:

@@ -140,7 +140,6 @@ class DataWorkflowStack(cdk.Stack):
                 props=GlueRuntimeProps(
                     name=f"{prefix}-glue",
                     environment=env,
-                    environment_index=project.config.environments.index(env),
                     scripts_dir=project.root / GLUE_SCRIPTS_DIR,
                     data_key=self.data_key,
                 ),

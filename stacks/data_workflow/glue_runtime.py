@@ -18,21 +18,17 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from dataops.config import DEFAULT_CONFIG_PATH, EnvironmentConfig
+from dataops.config import EnvironmentConfig
 from dataops.datasets import FRAMEWORK_PACKAGE
-from dataops.declarations import DeclarationError
 from stacks.data_workflow.job_library import build_library_zip
 
 ENTRY_SCRIPT = "run_job.py"
-# G.025X runs streaming jobs only; batch Glue jobs need G.1X or larger.
-STREAMING_ONLY_WORKER_TYPES = frozenset({"G.025X"})
 
 
 @dataclass(frozen=True)
 class GlueRuntimeProps:
     name: str
     environment: EnvironmentConfig
-    environment_index: int
     scripts_dir: Path
     data_key: kms.IKey
 
@@ -42,7 +38,6 @@ class GlueRuntime(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: GlueRuntimeProps) -> None:
         super().__init__(scope, construct_id)
-        _check_worker_type(props)
         key_arn = props.data_key.key_arn
         self.security_configuration = glue.CfnSecurityConfiguration(
             self,
@@ -83,15 +78,4 @@ class GlueRuntime(Construct):
                 asset.bucket.arn_for_objects(asset.s3_object_key)
                 for asset in (self.entry_script, self.framework, package)
             ],
-        )
-
-
-def _check_worker_type(props: GlueRuntimeProps) -> None:
-    worker_type = props.environment.glue.worker_type
-    if worker_type in STREAMING_ONLY_WORKER_TYPES:
-        raise DeclarationError(
-            [
-                f"{DEFAULT_CONFIG_PATH}: environments[{props.environment_index}].glue."
-                f"worker_type: {worker_type} runs streaming jobs only; fix: use G.1X or larger"
-            ]
         )

@@ -20,6 +20,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
+from dataops.cdk_context import CONTEXT_ENV, CONTEXT_OVERFLOW_ENV, cli_context
 from dataops.contracts import Contract
 from dataops.datasets import DataSet
 from dataops.declarations import DeclarationError
@@ -211,6 +212,16 @@ def test_a_bad_config_fails_the_synth_with_one_line(tmp_path):
     assert line.startswith("error: ")
     assert "worker_type: G.025X" in line
     assert "; fix: " in line
+    assert not (tmp_path / "cdk.out").exists()
+
+
+def test_the_app_reads_the_cli_context_from_the_environment_and_its_overflow_file(tmp_path):
+    overflow = tmp_path / "context-overflow.json"
+    overflow.write_text(json.dumps({"config": "config/other.yaml"}))
+    environ = {CONTEXT_ENV: json.dumps({"sandbox": "dev"}), CONTEXT_OVERFLOW_ENV: str(overflow)}
+    assert cli_context(environ) == {"sandbox": "dev", "config": "config/other.yaml"}
+    assert cli_context({CONTEXT_ENV: '{"config": "x.yaml"}'}) == {"config": "x.yaml"}
+    assert cli_context({}) == {}
 
 
 @pytest.fixture(scope="module")
