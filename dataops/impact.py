@@ -176,6 +176,17 @@ class Impact:
         )
 
 
+def read_impact(path: Path) -> Impact:
+    """The impact ``python -m dataops impact --json PATH`` wrote; a one-line usage error when
+    it cannot be read."""
+    try:
+        return Impact.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError) as exc:
+        raise DeclarationError(
+            [f"--impact: cannot read {path} ({exc}); fix: python -m dataops impact --json {path}"]
+        ) from exc
+
+
 @dataclass
 class _Starts:
     """Where a data set's changes enter its job graph."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from dataops.impact import Impact
+from dataops.impact import read_impact
 from dataops.project import PROJECT_ROOT, Project, load_project
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     path = config.getoption("impact")
     if path is None:
         return
-    impact = Impact.from_json(json.loads(path.read_text(encoding="utf-8")))
+    impact = read_impact(path)
     kept, skipped = [], []
     for item in items:
         marker = item.get_closest_marker("dataset")

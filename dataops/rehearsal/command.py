@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK
 from dataops.declarations import DeclarationError
 from dataops.deployed_environment import environment_named
-from dataops.impact import Impact
+from dataops.impact import Impact, read_impact
 from dataops.integration.pacing import Pacing
 from dataops.integration.report import CheckFailed, CheckResult, passed, results_table, write_junit
 from dataops.integration.runner import Checks
@@ -79,15 +78,6 @@ def impacted_datasets(impact: Impact) -> list[str] | None:
     if impact.shared or any(path.startswith(REHEARSAL_SHARED) for path in impact.changed):
         return None
     return sorted(impact.datasets)
-
-
-def _read_impact(path: Path) -> Impact:
-    try:
-        return Impact.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError) as exc:
-        raise DeclarationError(
-            [f"--impact: cannot read {path} ({exc}); fix: python -m dataops impact --json {path}"]
-        ) from exc
 
 
 def rehearsed_project(project: Project, names: list[str] | None) -> Project:
@@ -164,7 +154,7 @@ def main(args: argparse.Namespace) -> int:
     if args.impact is not None:
         if names is not None:
             raise DeclarationError(["--impact: not with --dataset; fix: pass one of them"])
-        names = impacted_datasets(_read_impact(args.impact))
+        names = impacted_datasets(read_impact(args.impact))
         if names == []:
             print("rehearse: the change impacts no data set; nothing to rehearse")
             return EXIT_OK
