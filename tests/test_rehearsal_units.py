@@ -581,6 +581,6 @@ def test_digests_beside_the_logs_are_not_objects_the_raw_job_lists(project, tmp_
     dataset = project.datasets["cloudtrail"]
     generate = generator_for(dataset)
     data = generate(tmp_path, 60, 3, 1)
-    listed = _listed(Seeded(dataset, data, tmp_path), data.files)
+    listed = _listed(Seeded(dataset, data, tmp_path))
     assert sorted(listed) == sorted(data.log_files)
     assert data.digest_files

@@ -168,14 +168,13 @@ def _written_tables(rehearsal: Rehearsal, dataset: DataSet, batch: str) -> froze
     return frozenset(tables)
 
 
-def _listed(seeded: Seeded, paths: list[Path]) -> list[Path]:
-    """The objects among ``paths`` that the data set's raw job lists: on its layout, with one
-    of its suffixes (a CloudTrail digest beside the logs is neither)."""
+def _listed(seeded: Seeded) -> set[Path]:
+    """The generated objects the data set's raw job lists: on its layout, with one of its
+    suffixes (a CloudTrail digest beside the logs is neither)."""
     raw = seeded.dataset.spec.raw
     layout = RawLayout(raw.layout, tuple(raw.suffixes), raw.lateness_days)
     root = seeded.out_dir / raw.prefix
-    listed = {Path(found.uri) for found in list_delivered(LocalStorage(), str(root), layout)}
-    return [path for path in paths if path in listed]
+    return {Path(found.uri) for found in list_delivered(LocalStorage(), str(root), layout)}
 
 
 def _execute(
@@ -501,10 +500,15 @@ def incremental(rehearsal: Rehearsal, checks: Checks) -> None:
     raw_root = seeded.out_dir / dataset.spec.raw.prefix
     with checks.check(f"{dataset.name}: objects processed once") as check:
         processed = observed.processed_objects(rehearsal, dataset.name)
-        wanted = {
-            path.relative_to(raw_root).as_posix(): run.name
+        listed = _listed(seeded)
+        listed_by = {
+            run.name: [path for path in paths if path in listed]
             for paths, run in ((earlier, first), (later, second))
-            for path in _listed(seeded, paths)
+        }
+        wanted = {
+            path.relative_to(raw_root).as_posix(): batch
+            for batch, paths in listed_by.items()
+            for path in paths
         }
         wrong = sorted(
             key for key in wanted.keys() | processed.keys() if processed.get(key) != wanted.get(key)
@@ -514,8 +518,8 @@ def incremental(rehearsal: Rehearsal, checks: Checks) -> None:
                 f"{len(wrong)} object(s) processed by another run, or not", tuple(wrong[:5])
             )
         check.detail = (
-            f"{len(_listed(seeded, earlier))} by the first run, "
-            f"{len(_listed(seeded, later))} by the second"
+            f"{len(listed_by[first.name])} by the first run, "
+            f"{len(listed_by[second.name])} by the second"
         )
     with checks.check(f"{dataset.name}: mart partitions recomputed") as check:
         after = observed.table_files(rehearsal, marts)
