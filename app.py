@@ -5,6 +5,7 @@ one line and exit 2, never after the CDK's runtime has started.
 """
 
 import sys
+from typing import NoReturn
 
 from dataops.cdk_context import cli_context
 from dataops.declarations import DeclarationError
@@ -13,7 +14,7 @@ from dataops.project import load_project
 CONFIG_CONTEXT_KEY = "config"
 
 
-def _fail(error: DeclarationError) -> None:
+def _fail(error: DeclarationError) -> NoReturn:
     for line in error.lines:
         print(f"error: {line}", file=sys.stderr)
     sys.exit(2)
