@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import boto3
 import pytest
+from botocore.model import OperationModel
 from moto import mock_aws
 from moto.athena.models import athena_backends
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -252,8 +253,8 @@ class _Changes:
         self.deleted: set[tuple[str, str]] = set()
         self.others: list[str] = []
 
-    def note(self, params: dict, model: object, **_: object) -> None:
-        call = (model.service_model.service_name, model.name)  # type: ignore[attr-defined]
+    def note(self, params: dict, model: OperationModel, **_: object) -> None:
+        call = (model.service_model.service_name, model.name)
         if call[1].startswith(_READS) or call in _RUN_TIME:
             return
         if call == ("s3", "PutObject"):
