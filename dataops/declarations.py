@@ -25,10 +25,10 @@ class DeclarationError(Exception):
 
 
 # libyaml's parser when PyYAML was built with it: the same documents, several times faster.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _UniqueKeyLoader(_SafeLoader):
+class _UniqueKeyLoader(SafeLoader):
     """A YAML loader that rejects duplicate keys instead of silently keeping the last one."""
 
 
