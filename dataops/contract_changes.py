@@ -18,7 +18,7 @@ import yaml
 
 from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
 from dataops.contracts import DEFAULT_CONTRACTS_DIR, Contract, load_contract_tree
-from dataops.declarations import DeclarationError, validate
+from dataops.declarations import DeclarationError, SafeLoader, validate
 from dataops.project import PROJECT_ROOT
 
 
@@ -53,7 +53,8 @@ def load_base_contracts(root: Path, ref: str) -> dict[str, Contract]:
     for name in names:
         if name.endswith(".yaml"):
             text = _git(root, "show", f"{ref}:{name}")
-            contract = validate(Contract, yaml.safe_load(text), Path(f"{ref}:{name}"))
+            document = yaml.load(text, Loader=SafeLoader)  # noqa: S506
+            contract = validate(Contract, document, Path(f"{ref}:{name}"))
             contracts[contract.name] = contract
     return contracts
 

@@ -6,7 +6,6 @@ import xml.etree.ElementTree as ET
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from dataops import cli
 from dataops.alarm_watch import watch
@@ -17,8 +16,8 @@ from dataops.resource_names import (
     integration_test_role_name,
     parameter_name,
 )
+from tests.deployed_moto import REGION, moto_aws
 
-REGION = "eu-west-1"
 ALARMS = ("flowlogs-dataops-dev-workflow-failed", "flowlogs-dataops-dev-job-failed")
 
 
@@ -70,9 +69,8 @@ def _fire(session: boto3.Session, name: str) -> None:
 
 @pytest.fixture
 def aws(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        yield boto3.Session(region_name=REGION)
+    """Moto, and the session whose clients the commands use too (unless they assume a role)."""
+    yield from moto_aws(monkeypatch)
 
 
 def test_quiet_alarms_pass_after_the_whole_watch(aws):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dataops import cli
 from dataops.contract_changes import ChangeClass, compare, load_base_contracts
 from dataops.contracts import load_contract_tree
 from dataops.project import PROJECT_ROOT
@@ -120,19 +121,21 @@ def test_a_contract_moved_into_a_data_set_folder_is_the_same_table(repo) -> None
 
 
 def test_cli_exit_codes(repo) -> None:
+    """In process for an unchanged and an unknown base; through ``python -m dataops`` for a
+    breaking change."""
     import sys
 
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "dataops", "check-contracts", "--root", str(repo), *args],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+    def run(*args: str) -> int:
+        return cli.main(["check-contracts", "--root", str(repo), *args])
 
-    assert run("--base", "HEAD").returncode == 0
-    assert run("--base", "no-such-ref").returncode == 2
+    assert run("--base", "HEAD") == 0
+    assert run("--base", "no-such-ref") == 2
     _edit(repo, MART, "type: bigint", "type: int")
-    result = run("--base", "HEAD")
+    result = subprocess.run(
+        [sys.executable, "-m", "dataops", "check-contracts", "--root", str(repo), "--base", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 1
     assert "breaking" in result.stdout

@@ -1,7 +1,7 @@
 """The day-two commands against moto: replay, run-job and status, bad input included.
 
-The environment is built from the project's data sets (``tests.deployed_moto``). Moto runs
-nothing: an execution stays RUNNING until a test ends it, a Glue job run ends as moto's state
+The environment is built from the project's data sets (``tests.deployed_moto``), once for the
+module: each test starts from it as deployed. Moto runs nothing: an execution stays RUNNING until a test ends it, a Glue job run ends as moto's state
 manager says. The commands wait on a fake clock (``Pacing`` is swapped), so no test sleeps; a
 sleep is the moment a test's stand-in for the workflow acts.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -26,15 +26,22 @@ from dataops.deployed_environment import DeployedEnvironment
 from dataops.integration.pacing import Pacing
 from dataops.project import Project
 from jobkit.context import batch_key
-from tests.deployed_moto import REGION, Deployment, deploy, moto_aws, raw_key
+from tests.deployed_moto import REGION, Deployment, SharedMoto, raw_key
 
 ENVIRONMENT = "dev"
 GLUE_RUN_MODEL = "glue::job_run"
 
 
+@pytest.fixture(scope="module")
+def moto_world(project: Project) -> Iterator[SharedMoto]:
+    with SharedMoto(project, ENVIRONMENT) as world:
+        yield world
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch):
-    yield from moto_aws(monkeypatch)
+def aws(moto_world: SharedMoto) -> None:
+    """Moto with nothing deployed."""
+    moto_world.empty()
 
 
 class Clock:
@@ -63,8 +70,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 @pytest.fixture
-def env(aws, project: Project) -> Deployment:
-    return deploy(project, ENVIRONMENT)
+def env(moto_world: SharedMoto) -> Deployment:
+    return moto_world.deployment()
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:

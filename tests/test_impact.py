@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
+from collections.abc import Iterator
 
 import pytest
 
@@ -15,6 +17,15 @@ from tests.git_repos import commit, copy_project, git, project_repo
 DATASET = "vpcflow"
 MART_MODEL = f"glue_scripts/{DATASET}/models/data_app_conn_stats.sql"
 OTHER = "alb_logs"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _local_run_files_found_once() -> Iterator[None]:
+    """``impact_of`` finds the local run's imports on every call; no checkout these tests read
+    changes under them, so each checkout's are found once."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr("dataops.impact.local_run_files", functools.cache(local_run_files))
+        yield
 
 
 def jobs(project, *changed: str) -> dict[str, tuple[str, ...]]:

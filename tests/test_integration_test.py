@@ -7,15 +7,19 @@ final status in the Step Functions backend (and writes what a real run on test d
 tables' 2001 partitions and the data set's state for the test's raw root), fails chosen Athena
 queries in the Athena backend, and queues chosen query results on ``query_results_queue``.
 Athena queries are held RUNNING for one poll through moto's state manager, so every query gives
-the fake one sleep to act in.
+the fake one sleep to act in. The environment is deployed once for the module (``SharedMoto``):
+each test starts from it as deployed, with the objects of real data and runs in place.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
+import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,10 +41,10 @@ from dataops.resource_names import (
     dataset_parameter_name,
     integration_test_role_name,
 )
-from dataops.samples import generator_for
+from dataops.samples import Generator, generator_for
 from jobkit.context import batch_key
 from jobkit.ledger import root_key
-from tests.deployed_moto import REGION, Deployment, deploy, moto_aws, raw_key
+from tests.deployed_moto import REGION, Deployment, SharedMoto, deploy, raw_key
 
 ENVIRONMENT = "staging"
 REAL_DAYS = ("2000-12-30", "2002-01-01", "2024-05-06")
@@ -49,12 +53,11 @@ REAL_DAYS = ("2000-12-30", "2002-01-01", "2024-05-06")
 class FakeAws:
     """The deployed environment as moto holds it, plus the levers a test pulls."""
 
-    def __init__(self, deployment: Deployment, tmp_path: Path) -> None:
+    def __init__(self, deployment: Deployment, real_objects: set[tuple[str, str]]) -> None:
         self.deployment = deployment
         self.clients = deployment.clients
         self.project = deployment.project
         self.resources = deployment.resources
-        self.tmp_path = tmp_path
         self.now = 0.0
         self.sleeps: list[float] = []
         self.log: list[str] = []
@@ -63,7 +66,7 @@ class FakeAws:
         self.workflow_vanishes = False
         self.failing_queries: list[str] = []
         self.answers: list[tuple[str, list[str], list[list[str | None]]]] = []
-        self.real_objects = self._put_real_objects()
+        self.real_objects = real_objects
         self.ran: list[tuple[DataSet, str]] = []
         self._handled_queries: set[str] = set()
 
@@ -77,7 +80,7 @@ class FakeAws:
 
     def answer_predicted_marts(self) -> None:
         for dataset in self.project.datasets.values():
-            for table, (header, rows) in predicted_marts(dataset, self.tmp_path).items():
+            for table, (header, rows) in predicted_marts(dataset).items():
                 self.answer(
                     f"{self.resources.glue_database}.{table} WHERE dt BETWEEN", header, rows
                 )
@@ -132,26 +135,6 @@ class FakeAws:
         for job in dataset.job_graph.names:
             self.deployment.put_json(state.bucket, f"{state.prefix}runs/{batch}/{job}.json", {})
 
-    def _put_real_objects(self) -> set[tuple[str, str]]:
-        """Objects of real data and real runs that no check may touch."""
-        real = set()
-        for dataset in self.project.datasets.values():
-            real.add((self.resources.raw_bucket, raw_key(dataset, "2024-05-06", "real")))
-            for table in dataset.contracts:
-                location = self.resources.table_location(dataset, table)
-                real |= {
-                    (location.bucket, f"{location.prefix}dt={day}/part-0.parquet")
-                    for day in REAL_DAYS
-                }
-            state = self.resources.state_location(dataset)
-            root = root_key(self.resources.raw_uri(dataset.spec.raw.prefix))
-            real.add((state.bucket, f"{state.prefix}raw/{root}/watermark.json"))
-            for job in dataset.job_graph.names:
-                real.add((state.bucket, f"{state.prefix}queues/{job}/{root}/a.json"))
-        for bucket, key in real:
-            self.deployment.put(bucket, key)
-        return real
-
     def _advance_queries(self) -> None:
         backend = athena_backends[DEFAULT_ACCOUNT_ID][REGION]
         for query_id, execution in backend.executions.items():
@@ -182,27 +165,61 @@ class FakeAws:
         return {(bucket, key) for bucket in self.deployment.buckets for key in self.keys(bucket)}
 
 
-def predicted_marts(dataset: DataSet, tmp_path: Path) -> dict[str, tuple[list[str], list[list]]]:
+def put_real_objects(deployment: Deployment) -> set[tuple[str, str]]:
+    """Objects of real data and real runs that no check may touch."""
+    resources, real = deployment.resources, set()
+    for dataset in deployment.project.datasets.values():
+        real.add((resources.raw_bucket, raw_key(dataset, "2024-05-06", "real")))
+        for table in dataset.contracts:
+            location = resources.table_location(dataset, table)
+            real |= {
+                (location.bucket, f"{location.prefix}dt={day}/part-0.parquet") for day in REAL_DAYS
+            }
+        state = resources.state_location(dataset)
+        root = root_key(resources.raw_uri(dataset.spec.raw.prefix))
+        real.add((state.bucket, f"{state.prefix}raw/{root}/watermark.json"))
+        for job in dataset.job_graph.names:
+            real.add((state.bucket, f"{state.prefix}queues/{job}/{root}/a.json"))
+    for bucket, key in real:
+        deployment.put(bucket, key)
+    return real
+
+
+@functools.cache
+def _expected_rows(generate: Generator) -> dict[str, list[dict[str, object]]]:
+    """What the integration run's test data must become: a fixed seed and size, so the same
+    for every test."""
+    with tempfile.TemporaryDirectory() as work:
+        return generate_test_data(generate, Path(work)).expected_rows()
+
+
+def predicted_marts(dataset: DataSet) -> dict[str, tuple[list[str], list[list]]]:
     """Each predicted mart as Athena would return it: a header and rows of strings."""
     generate = generator_for(dataset)
     if generate is None:
         return {}
-    data = generate_test_data(generate, tmp_path / "expected" / dataset.name)
     marts = {}
-    for table, expected in data.expected_rows().items():
+    for table, expected in _expected_rows(generate).items():
         header = [column.name for column in dataset.contracts[table].columns]
         marts[table] = (header, [[str(row[name]) for name in header] for row in expected])
     return marts
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch):
-    yield from moto_aws(monkeypatch)
+@pytest.fixture(scope="module")
+def moto_world(project: Project) -> Iterator[SharedMoto]:
+    with SharedMoto(project, ENVIRONMENT, prepare=put_real_objects) as world:
+        yield world
 
 
 @pytest.fixture
-def fake(aws, project: Project, tmp_path: Path) -> FakeAws:
-    world = FakeAws(deploy(project, ENVIRONMENT), tmp_path)
+def aws(moto_world: SharedMoto) -> None:
+    """Moto with nothing deployed."""
+    moto_world.empty()
+
+
+@pytest.fixture
+def fake(moto_world: SharedMoto) -> FakeAws:
+    world = FakeAws(moto_world.deployment(), moto_world.prepared)
     world.answer_predicted_marts()
     return world
 
@@ -260,7 +277,7 @@ def test_success_runs_every_check_of_every_data_set_and_cleans_up(
     assert names[-1] == "cleanup"
     for dataset in project.datasets.values():
         assert names.index(f"{dataset.name}: seed") < names.index(f"{dataset.name}: workflow")
-        for table in predicted_marts(dataset, fake.tmp_path):
+        for table in predicted_marts(dataset):
             assert checks[f"{dataset.name}: mart {table}"].detail.endswith("rows as predicted")
         tests = {
             f"{dataset.name}: data test {p.stem}" for p in dataset.data_tests_dir.glob("*.sql")
@@ -319,7 +336,7 @@ def test_a_failed_workflow_fails_and_still_cleans_up(
         assert workflow.outcome is Outcome.FAILED
         assert workflow.detail.startswith(status)
         assert "Glue job staging failed" in workflow.detail
-        for table in predicted_marts(dataset, fake.tmp_path):
+        for table in predicted_marts(dataset):
             assert checks[f"{dataset.name}: mart {table}"].outcome is Outcome.SKIPPED
         assert checks[f"{dataset.name}: data tests"].outcome is Outcome.SKIPPED
         assert checks[f"{dataset.name}: cleanup"].outcome is Outcome.PASSED
@@ -401,7 +418,7 @@ def test_offending_rows_fail_a_data_test_and_are_shown(fake: FakeAws) -> None:
 
 def test_a_mart_that_differs_from_the_prediction_fails(fake: FakeAws, project: Project) -> None:
     dataset = project.datasets["vpcflow"]
-    ((table, (header, rows)),) = predicted_marts(dataset, fake.tmp_path).items()
+    ((table, (header, rows)),) = predicted_marts(dataset).items()
     packets = header.index("total_packets_sent")
     rows[0][packets] = str(int(rows[0][packets]) + 1)
     del rows[-1]
@@ -441,16 +458,15 @@ def test_two_runs_in_a_row_both_pass(fake: FakeAws) -> None:
     assert_cleaned_up(fake)
 
 
-def test_every_data_set_runs_its_own_state_machine_side_by_side(
-    aws, project: Project, tmp_path: Path
-) -> None:
+def test_every_data_set_runs_its_own_state_machine_side_by_side(aws, project: Project) -> None:
     """A second data set (here a copy of the first under another name) gets its own seed, its
     own execution of its own state machine, its own checks and its own clean-up."""
     original = project.datasets["vpcflow"]
     two = dataclasses.replace(project, datasets={
         "vpcflow": original, "copy": dataclasses.replace(original, name="copy"),
     })  # fmt: skip
-    fake = FakeAws(deploy(two, ENVIRONMENT), tmp_path)
+    deployment = deploy(two, ENVIRONMENT)
+    fake = FakeAws(deployment, put_real_objects(deployment))
     fake.answer_predicted_marts()
     fake.ends_as["copy"] = "FAILED"
 
@@ -471,15 +487,14 @@ def test_every_data_set_runs_its_own_state_machine_side_by_side(
     assert_cleaned_up(fake)
 
 
-def test_a_data_set_without_a_generator_is_skipped_not_seeded(
-    aws, project: Project, tmp_path: Path
-) -> None:
+def test_a_data_set_without_a_generator_is_skipped_not_seeded(aws, project: Project) -> None:
     original = project.datasets["vpcflow"]
     spec = original.spec.model_copy(update={"sample_data": None})
     two = dataclasses.replace(project, datasets={
         "vpcflow": original, "bare": dataclasses.replace(original, name="bare", spec=spec),
     })  # fmt: skip
-    fake = FakeAws(deploy(two, ENVIRONMENT), tmp_path)
+    deployment = deploy(two, ENVIRONMENT)
+    fake = FakeAws(deployment, put_real_objects(deployment))
     fake.answer_predicted_marts()
 
     results = run(fake, two, check="integration")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -13,6 +12,7 @@ from jobkit.context import DateRange, JobContext, RawLayout
 from jobkit.ledger import Ledger, TableWrite, root_key
 from jobkit.raw_source import RawState, delivery_date, list_delivered, pending_objects
 from jobkit.storage import LocalStorage, S3Storage, UnreadableObject, first_line, heads
+from tests.deployed_moto import moto_session
 
 LAYOUT = RawLayout("{account}/vpcflowlogs/{region}/{yyyy}/{MM}/{dd}/", (".log.gz", ".log"), 2)
 KEYS = (
@@ -55,7 +55,7 @@ def s3(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     with mock_aws():
-        client = boto3.client("s3", region_name="eu-west-1")
+        client = moto_session().client("s3")
         for bucket in ("raw", "curated"):
             client.create_bucket(
                 Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
@@ -213,7 +213,7 @@ def test_heads_read_the_first_line_and_name_what_is_not_gzip(backend, request, t
     for name, body in bodies.items():
         uri = f"{raw}heads/{name}"
         if isinstance(storage, S3Storage):
-            boto3.client("s3", region_name="eu-west-1").put_object(
+            moto_session().client("s3").put_object(
                 Bucket="raw", Key=uri.removeprefix("s3://raw/"), Body=body
             )
         else:

@@ -31,21 +31,23 @@ def session_for(
     region: str, role_arn: str | None = None, session_name: str = SESSION_NAME
 ) -> boto3.Session:
     """A session in ``region`` with the caller's credentials or, given ``role_arn``, the role's
-    (its session named after the command, so the account's CloudTrail says who did what)."""
+    (its session named after the command, so the account's CloudTrail says who did what). The
+    role's credentials replace the caller's in the same session, which keeps the endpoint and
+    service data it loaded for STS."""
     import boto3
+    import botocore.session
 
-    session = boto3.Session(region_name=region)
+    core = botocore.session.get_session()
+    session = boto3.Session(region_name=region, botocore_session=core)
     if not role_arn:
         return session
     credentials = session.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)[
         "Credentials"
     ]
-    return boto3.Session(
-        region_name=region,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
+    core.set_credentials(
+        credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
     )
+    return session
 
 
 def build_clients(
