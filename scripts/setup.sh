@@ -53,4 +53,6 @@ if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then
     die "Java 17 is needed for local Spark. Install it: Debian/Ubuntu 'sudo apt-get install openjdk-17-jre-headless', macOS 'brew install openjdk@17', or any JDK 17 with JAVA_HOME set"
   fi
 fi
-say "ready: $("$VENV/bin/python" --version), node $(node --version), cdk $(node_modules/.bin/cdk --version 2>/dev/null | cut -d' ' -f1), java $(java_major)"
+# The CLI's version from its package file: starting the CLI to ask costs every make target.
+cdk_version=$(node -p 'require("./node_modules/aws-cdk/package.json").version')
+say "ready: $("$VENV/bin/python" --version), node $(node --version), cdk $cdk_version, java $(java_major)"

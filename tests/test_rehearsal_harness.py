@@ -130,16 +130,39 @@ def test_an_athena_check_returning_a_row_fails_the_parallel_and_the_execution(re
     assert result.path[-2:] == ["Notify", "Failed"]
 
 
-def test_athena_reports_why_a_query_failed(rehearsal):
-    athena = rehearsal.client("athena")
-    query_id = athena.start_query_execution(
-        QueryString="SELECT missing_column FROM numbers",
-        QueryExecutionContext={"Database": "mini_dev"},
-        WorkGroup="mini-dev",
+def start_query(rehearsal, query: str) -> str:
+    return rehearsal.client("athena").start_query_execution(
+        QueryString=query, QueryExecutionContext={"Database": "mini_dev"}, WorkGroup="mini-dev"
     )["QueryExecutionId"]
-    status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+
+
+def query_status(rehearsal, query: str) -> dict:
+    athena = rehearsal.client("athena")
+    query_id = start_query(rehearsal, query)
+    return athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+
+
+def test_athena_reports_why_a_query_failed(rehearsal):
+    status = query_status(rehearsal, "SELECT missing_column FROM numbers")
     assert status["State"] == "FAILED"
     assert "missing_column" in status["StateChangeReason"]
+
+
+def test_athena_finds_the_tables_a_query_names_by_catalog_database_or_default(rehearsal):
+    """Views are made for the tables a query names only: a CTE's name is no table, and a table
+    the catalog lacks fails the query as Athena's would."""
+    assert rehearsal.run_execution(DATASET, NORMAL).status == "SUCCEEDED"
+    query_id = start_query(
+        rehearsal,
+        "WITH big AS (SELECT n FROM awsdatacatalog.mini_dev.numbers) "
+        "SELECT count(*) FROM big JOIN numbers USING (n)",
+    )
+    results = rehearsal.client("athena").get_query_results(QueryExecutionId=query_id)
+    rows = results["ResultSet"]["Rows"]
+    assert int(rows[1]["Data"][0]["VarCharValue"]) == ROWS * LIBRARY_FACTOR
+    status = query_status(rehearsal, "SELECT n FROM mini_dev.nowhere")
+    assert status["State"] == "FAILED"
+    assert "nowhere" in status["StateChangeReason"]
 
 
 def test_an_execution_name_with_a_dot_is_refused_with_its_cause_unescaped(rehearsal):

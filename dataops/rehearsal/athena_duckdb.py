@@ -1,13 +1,13 @@
 """Athena in the rehearsal: queries answered by DuckDB over the S3 mirror.
 
 Moto records a query and returns no rows. Inside :meth:`AthenaEngine.patched`,
-``StartQueryExecution`` runs the query before it returns: every table of the Glue catalog
-becomes a DuckDB view over the Parquet files under its location in the mirror (its columns
-cast to their catalog types, its partition keys read from the ``key=value`` directories), the
-Trino SQL is transpiled by sqlglot (as ``dataops.data_tests`` does) and run, and the execution
-ends ``SUCCEEDED`` with the rows in the Athena API's shape (header row first, every value a
-string) or ``FAILED`` with DuckDB's message as ``StateChangeReason``. The Step Functions
-integration and plain boto3 both read them through moto's ``GetQueryExecution`` and
+``StartQueryExecution`` runs the query before it returns: every table of the Glue catalog that
+the query names becomes a DuckDB view over the Parquet files under its location in the mirror
+(its columns cast to their catalog types, its partition keys read from the ``key=value``
+directories), the Trino SQL is transpiled by sqlglot (as ``dataops.data_tests`` does) and run,
+and the execution ends ``SUCCEEDED`` with the rows in the Athena API's shape (header row first,
+every value a string) or ``FAILED`` with DuckDB's message as ``StateChangeReason``. The Step
+Functions integration and plain boto3 both read them through moto's ``GetQueryExecution`` and
 ``GetQueryResults``.
 """
 
@@ -193,38 +193,59 @@ class AthenaEngine:
             "hive_partitioning = true, union_by_name = true)"
         )
 
-    def _create_views(self, connection: duckdb.DuckDBPyConnection) -> None:
-        """A schema a Glue database and a view a table with an S3 location."""
+    def _glue_table(self, database: str, name: str) -> dict[str, Any] | None:
+        """The catalog's table, or None (a CTE's name, or a table Athena would not find)."""
+        try:
+            return self._glue.get_table(DatabaseName=database, Name=name)["Table"]
+        except self._glue.exceptions.EntityNotFoundException:
+            return None
+
+    def _create_views(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        tables: set[tuple[str, str]],
+        database: str | None,
+    ) -> None:
+        """A schema a Glue database and a view a table with an S3 location, for the databases
+        and tables the query names (reading the whole catalog for each query cost more than
+        the query)."""
         connection.execute("SET TimeZone = 'UTC'")
-        for page in self._glue.get_paginator("get_databases").paginate():
-            for database in page["DatabaseList"]:
-                name = database["Name"]
-                connection.execute(f"CREATE SCHEMA {_quote(name)}")
-                tables = self._glue.get_paginator("get_tables").paginate(DatabaseName=name)
-                for table in (table for table_page in tables for table in table_page["TableList"]):
-                    location = table.get("StorageDescriptor", {}).get("Location", "")
-                    if S3_URI.fullmatch(location):
-                        connection.execute(self._view_sql(name, table))
+        databases = {name for name, _ in tables} | ({database} if database else set())
+        for name in sorted(databases):
+            try:
+                self._glue.get_database(Name=name)
+            except self._glue.exceptions.EntityNotFoundException:
+                continue
+            connection.execute(f"CREATE SCHEMA {_quote(name)}")
+        for database_name, name in sorted(tables):
+            table = self._glue_table(database_name, name) if database_name in databases else None
+            location = (table or {}).get("StorageDescriptor", {}).get("Location", "")
+            if table is not None and S3_URI.fullmatch(location):
+                connection.execute(self._view_sql(database_name, table))
 
     @staticmethod
-    def _duckdb_sql(query: str) -> str:
-        """The Trino query as DuckDB SQL, Athena's catalog name dropped from table names."""
+    def _duckdb_sql(query: str, database: str | None) -> tuple[str, set[tuple[str, str]]]:
+        """The Trino query as DuckDB SQL, Athena's catalog name dropped from table names, and
+        the (database, table) pairs it names (``database`` where it names none)."""
         try:
             tree = sqlglot.parse_one(query, read=SOURCE_DIALECT)
         except sqlglot.errors.ParseError as exc:
             raise QueryFailed(f"SYNTAX_ERROR: {str(exc).splitlines()[0]}") from None
+        tables = set()
         for table in tree.find_all(exp.Table):
             if table.catalog.lower() == ATHENA_CATALOG:
                 table.set("catalog", None)
-        return tree.sql(dialect="duckdb")
+            if table.db or database:
+                tables.add((table.db or database, table.name))
+        return tree.sql(dialect="duckdb"), tables
 
     def run(self, query: str, database: str | None) -> QueryResult:
         """Run ``query`` (Trino SQL) with ``database`` as the default schema."""
-        sql = self._duckdb_sql(query)
+        sql, tables = self._duckdb_sql(query, database)
         with self._mirror.synced(push=False):
             connection = duckdb.connect()
             try:
-                self._create_views(connection)
+                self._create_views(connection, tables, database)
                 if database:
                     connection.execute(f"USE {_quote(database)}")
                 cursor = connection.execute(sql)
