@@ -17,6 +17,7 @@ import dataclasses
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dataops.cli import EXIT_CHECK_FAILED, EXIT_OK
 from dataops.declarations import DeclarationError
@@ -27,9 +28,11 @@ from dataops.integration.report import CheckFailed, CheckResult, passed, results
 from dataops.integration.runner import Checks
 from dataops.project import PROJECT_ROOT, Project, add_datasets_argument, load_project
 from dataops.rehearsal.assembly import StackArtifact, load_stack
-from dataops.rehearsal.harness import Rehearsal, RehearsalOptions
 from dataops.rehearsal.scenarios import SCENARIOS
 from dataops.resource_names import stack_name
+
+if TYPE_CHECKING:
+    from dataops.rehearsal.harness import RehearsalOptions
 
 # Changed files here reach every data set's rehearsed workflow: the stacks synthesize it, the
 # rehearsal and the integration checks drive it, the configuration sizes it.
@@ -99,6 +102,9 @@ def rehearse(
 ) -> list[CheckResult]:
     """Every scenario in a fresh rehearsal, then (``integration_test``) ``integration-test``
     in the last one; the checks, named ``<environment>: <scenario>: <check>``."""
+    # Moto's Step Functions interpreter is imported here, not by ``rehearse --help``.
+    from dataops.rehearsal.harness import Rehearsal
+
     results: list[CheckResult] = []
     for index, name in enumerate(scenarios):
         checks = Checks(Pacing())

@@ -12,15 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dataops.contracts import Contract
 from dataops.integration.mart_check import mart_query
-from dataops.rehearsal.harness import Rehearsal
 from dataops.resource_names import PublishedResource, state_prefix
 from jobkit.commit import MANIFEST
 from jobkit.context import batch_key
 from jobkit.partitions import PARTITION_FLOOR
+
+if TYPE_CHECKING:
+    from dataops.rehearsal.harness import Rehearsal
 
 # A key (with its ETag) under each table's location: what "the table changed" compares.
 TableFiles = dict[str, dict[str, str]]

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dataops.datasets import DataSet
 from dataops.integration.mart_check import compare
@@ -33,13 +34,15 @@ from dataops.rehearsal.expectations import (
     path_problems,
 )
 from dataops.rehearsal.faults import CrawlOutcome
-from dataops.rehearsal.harness import Rehearsal
 from dataops.resource_names import crawler_name, glue_job_name
 from dataops.samples import SampleData, generator_for
 from jobkit.context import RawLayout
 from jobkit.raw_source import delivery_date, list_delivered
 from jobkit.raw_staging import UNREADABLE
 from jobkit.storage import LocalStorage
+
+if TYPE_CHECKING:
+    from dataops.rehearsal.harness import Rehearsal
 
 # Small: the rehearsal proves the plumbing; run-local and the end-to-end test prove the data.
 SAMPLE_RECORDS = 300
