@@ -12,7 +12,12 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cfnlint.rules import Rules
 
 DEFAULT_REGION = "us-east-1"
 STACK_ARTIFACT = "aws:cloudformation:stack"
@@ -75,14 +80,29 @@ def templates(assembly_dir: Path, *, nested: bool = True) -> list[Path]:
     )
 
 
+@cache
+def _rules() -> Rules:
+    """cfn-lint's rules, loaded once per process as its command line does for all the templates
+    it is given: loading them reads and decodes their schemas each time."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import Runner
+
+    return Runner(ConfigMixIn([])).rules
+
+
 def lint_templates(assembly_dir: Path, *, nested: bool = True) -> Iterator[Finding]:
     """Every error and warning cfn-lint reports, template by template."""
-    from cfnlint.api import ManualArgs, lint_file
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import run_template_by_file_path
 
     regions = _stack_regions(assembly_dir)
     for template in templates(assembly_dir, nested=nested):
         region = regions.get(template.resolve(), DEFAULT_REGION)
-        for match in lint_file(template, config=ManualArgs(regions=[region])):
+        config = ConfigMixIn(["--template", str(template)], regions=[region])
+        matches = run_template_by_file_path(
+            str(template), config, _rules(), ignore_bad_template=False
+        )
+        for match in matches:
             rule = match.rule.id
             if rule[:1] in {"E", "W"}:
                 yield Finding(template, rule, match.linenumber, match.message)

@@ -60,14 +60,14 @@ def project() -> Project:
     return load_project(PROJECT_ROOT)
 
 
-def synthesized(project: Project, outdir: Path) -> BuiltApp:
+def synthesized(project: Project, outdir: Path, context: dict[str, str] | None = None) -> BuiltApp:
     """The whole app built from ``project`` and synthesized with cdk.json's context (feature
-    flags), as ``cdk synth`` has it. CDK is imported here, not by the module, so the Spark
-    worker never starts a jsii runtime."""
+    flags) and ``context``, as ``cdk synth -c`` has it. CDK is imported here, not by the module,
+    so the Spark worker never starts a jsii runtime."""
     from stacks.app_builder import build_app, new_app
 
-    context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
-    built = build_app(new_app(outdir=str(outdir), context=context), project)
+    flags = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    built = build_app(new_app(outdir=str(outdir), context={**flags, **(context or {})}), project)
     built.app.synth()
     return built
 
@@ -104,13 +104,20 @@ GITHUB_CONNECTION_ARN = (
 )
 
 
+SANDBOX_ENVIRONMENT = "dev"
+
+
 @pytest.fixture(scope="session")
-def github_built_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltApp:
-    """The app once more with a GitHub source (config/environments.yaml otherwise), for the
-    tests of both source variants."""
+def variant_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltApp:
+    """The app once more with what the main build leaves out, for the tests of those variants:
+    a GitHub source (config/environments.yaml's otherwise) and a sandbox stage
+    (``-c sandbox=dev``). One build serves both: the source reaches only the tooling, the
+    sandbox only its own stage."""
     import yaml
 
-    work = tmp_path_factory.mktemp("github")
+    from stacks.sandbox import SANDBOX_CONTEXT_KEY
+
+    work = tmp_path_factory.mktemp("variant")
     config = yaml.safe_load((PROJECT_ROOT / "config/environments.yaml").read_text())
     config["source"] = {
         "provider": "github",
@@ -120,7 +127,11 @@ def github_built_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltApp:
         "connection_arn": GITHUB_CONNECTION_ARN,
     }
     (work / "environments.yaml").write_text(yaml.safe_dump(config))
-    return synthesized(load_project(PROJECT_ROOT, work / "environments.yaml"), work / "cdk.out")
+    return synthesized(
+        load_project(PROJECT_ROOT, work / "environments.yaml"),
+        work / "cdk.out",
+        {SANDBOX_CONTEXT_KEY: SANDBOX_ENVIRONMENT},
+    )
 
 
 @pytest.fixture(scope="session")

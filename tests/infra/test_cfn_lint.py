@@ -23,9 +23,9 @@ def test_templates_have_no_cfn_lint_errors_or_warnings(assembly_dir):
     assert [str(finding) for finding in lint_templates(assembly_dir)] == []
 
 
-def test_the_github_variant_of_the_tooling_templates_is_clean_too(github_built_app):
+def test_the_github_variant_of_the_tooling_templates_is_clean_too(variant_app):
     """The source decides the pipeline's source action and the pull-request build's triggers."""
-    assembly = Path(github_built_app.app.outdir)
+    assembly = Path(variant_app.app.outdir)
     tooling = assembly / f"assembly-DeliveryPipeline-{TOOLING_STAGE}"
     findings = [*lint_templates(assembly, nested=False), *lint_templates(tooling)]
     assert len(templates(assembly, nested=False)) == 1

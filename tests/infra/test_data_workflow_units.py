@@ -26,7 +26,6 @@ from dataops.datasets import DataSet
 from dataops.declarations import DeclarationError
 from dataops.project import PROJECT_ROOT
 from jobkit.partitions import PARTITION_FLOOR
-from stacks.app_builder import BuiltApp, build_app, new_app
 from stacks.data_workflow.catalog import projection_parameters
 from stacks.data_workflow.crawler import crawler_exclusions
 from stacks.data_workflow.flow_logs import destination_folder
@@ -37,6 +36,7 @@ from stacks.data_workflow.landing_zone import (
     source_arns,
 )
 from stacks.sandbox import SANDBOX_CONTEXT_KEY, add_sandbox_stage
+from tests.conftest import SANDBOX_ENVIRONMENT
 
 GLUE_SCRIPTS = PROJECT_ROOT / "glue_scripts"
 
@@ -224,20 +224,11 @@ def test_the_app_reads_the_cli_context_from_the_environment_and_its_overflow_fil
     assert cli_context({}) == {}
 
 
-@pytest.fixture(scope="module")
-def sandbox_app(project, tmp_path_factory) -> BuiltApp:
-    app = new_app(
-        outdir=str(tmp_path_factory.mktemp("sandbox")),
-        context={**_cdk_context(), SANDBOX_CONTEXT_KEY: "dev"},
-    )
-    return build_app(app, project)
-
-
 @pytest.mark.xdist_group("synth")
-def test_sandbox_stage_deploys_the_data_workflow_sized_like_its_environment(sandbox_app, project):
-    assert sandbox_app.sandbox is not None
-    template = Template.from_stack(sandbox_app.sandbox.data_workflow)
-    dev = project.config.environment("dev")
+def test_sandbox_stage_deploys_the_data_workflow_sized_like_its_environment(variant_app, project):
+    assert variant_app.sandbox is not None
+    template = Template.from_stack(variant_app.sandbox.data_workflow)
+    dev = project.config.environment(SANDBOX_ENVIRONMENT)
     template.resource_count_is(
         "AWS::Glue::Job",
         sum(len(dataset.job_graph.names) for dataset in project.datasets.values()),

@@ -108,8 +108,8 @@ def test_a_push_to_the_branch_starts_it_from_codecommit(project, template, stage
     )
 
 
-def test_github_variant_takes_the_code_through_the_connection(github_built_app):
-    template = Template.from_stack(github_built_app.delivery_pipeline)
+def test_github_variant_takes_the_code_through_the_connection(variant_app):
+    template = Template.from_stack(variant_app.delivery_pipeline)
     (resource,) = template.find_resources("AWS::CodePipeline::Pipeline").values()
     source = resource["Properties"]["Stages"][0]
     (action,) = source["Actions"]
@@ -124,10 +124,10 @@ def test_github_variant_takes_the_code_through_the_connection(github_built_app):
     assert names[-4:] == ["Dev", "Staging", "ApproveProd", "Prod"]
 
 
-def test_github_variant_grants_the_connection_with_the_prefix_of_its_arn(github_built_app):
+def test_github_variant_grants_the_connection_with_the_prefix_of_its_arn(variant_app):
     """A codeconnections ARN takes codeconnections actions: CDK's own codestar-connections
     grants would apply to no connection of that name."""
-    template = Template.from_stack(github_built_app.delivery_pipeline)
+    template = Template.from_stack(variant_app.delivery_pipeline)
     connection_statements = [
         statement
         for policy in template.find_resources("AWS::IAM::Policy").values()

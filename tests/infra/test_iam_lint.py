@@ -66,9 +66,9 @@ def test_the_command_passes_on_the_app(assembly_dir, capsys):
     assert " 0 unacknowledged" in capsys.readouterr().out
 
 
-def test_the_github_variant_of_the_tooling_templates_is_clean_too(github_built_app):
+def test_the_github_variant_of_the_tooling_templates_is_clean_too(variant_app):
     """The GitHub source brings its own connection permissions into the pipeline's roles."""
-    assembly = Path(github_built_app.app.outdir)
+    assembly = Path(variant_app.app.outdir)
     tooling = assembly / f"assembly-DeliveryPipeline-{TOOLING_STAGE}"
     found = [*lint_assembly(assembly, nested=False), *lint_assembly(tooling)]
     failing, _ = unacknowledged(found, ACKNOWLEDGEMENTS)

@@ -39,8 +39,8 @@ def template(built_app) -> Template:
 
 
 @pytest.fixture(scope="module")
-def github_template(github_built_app) -> Template:
-    return Template.from_stack(github_built_app.pull_request_checks)
+def github_template(variant_app) -> Template:
+    return Template.from_stack(variant_app.pull_request_checks)
 
 
 @pytest.fixture(scope="module")
