@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +23,9 @@ import pytest
 from dataops import cli
 from dataops.contract_changes import ChangeClass
 from dataops.data_diff.compare import compare_rows, reason_counts
+from dataops.data_diff.runs import SMALL_SAMPLE_HEAP, base_environment
 from dataops.project import load_project
+from jobkit.session import INTERPRETED_EXPRESSIONS
 from tests.git_repos import commit, git, project_repo
 from tests.local_runs import shared_session
 
@@ -103,6 +106,20 @@ def test_reasons_are_counted(tmp_path):
     table = write_table(tmp_path / "q", rows("('a'), ('b'), ('a')", "reason"))
     assert reason_counts(table) == {"a": 2, "b": 1}
     assert reason_counts(tmp_path / "nothing") == {}
+
+
+def test_a_small_samples_base_run_gets_the_heads_heap_and_interpreted_expressions(
+    tmp_path, monkeypatch
+):
+    monkeypatch.delenv("PYSPARK_SUBMIT_ARGS", raising=False)
+    small = base_environment(tmp_path, SMALL_SAMPLE_HEAP)
+    assert small["PYTHONPATH"].split(os.pathsep) == [str(tmp_path), str(tmp_path / "glue_scripts")]
+    submitted = small["PYSPARK_SUBMIT_ARGS"].split()
+    assert submitted[:2] == ["--driver-memory", SMALL_SAMPLE_HEAP]
+    assert submitted[-1] == "pyspark-shell"
+    for key, value in INTERPRETED_EXPRESSIONS.items():
+        assert f"{key}={value}" in submitted
+    assert "PYSPARK_SUBMIT_ARGS" not in base_environment(tmp_path, None)
 
 
 # --- whole diffs of commits ------------------------------------------------------------------

@@ -118,13 +118,19 @@ def checkout(root: Path, commit: str) -> Iterator[Path]:
         _git(root, "worktree", "prune")
 
 
-def _environment(tree: Path, heap: str | None) -> dict[str, str]:
-    """The base's own code first on the path, ahead of the venv's path file; its driver's heap
-    when given (spark-submit takes --driver-memory over the session's own setting)."""
+def base_environment(tree: Path, heap: str | None) -> dict[str, str]:
+    """The base's own code first on the path, ahead of the venv's path file; for a small
+    sample (``heap`` given), its driver's heap and interpreted expressions, as the head's
+    session has them (spark-submit's settings apply where run-local sets none of its own)."""
+    from jobkit.session import INTERPRETED_EXPRESSIONS
+
     paths = [str(tree), str(tree / GLUE_SCRIPTS_DIR)]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     if heap is not None:
-        environment["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {heap} pyspark-shell"
+        settings = " ".join(
+            f"--conf {key}={value}" for key, value in INTERPRETED_EXPRESSIONS.items()
+        )
+        environment["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {heap} {settings} pyspark-shell"
     return environment
 
 
@@ -182,7 +188,7 @@ def run_base(
         exit_code = subprocess.run(
             [sys.executable, "-m", "dataops", "run-local", *arguments, *selection],
             cwd=tree,
-            env=_environment(tree, heap),
+            env=base_environment(tree, heap),
             stdout=output,
             stderr=subprocess.STDOUT,
             check=False,

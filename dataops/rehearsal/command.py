@@ -140,11 +140,15 @@ class _LocalSpark:
 
     def __call__(self) -> object:
         from dataops.spark_class_archive import jvm_options
-        from jobkit.session import SMALL_BATCH_JVM_OPTIONS, build_local_session
+        from jobkit.session import (
+            INTERPRETED_EXPRESSIONS,
+            SMALL_BATCH_JVM_OPTIONS,
+            build_local_session,
+        )
 
         self.session = build_local_session(
             app_name="rehearsal",
-            settings={"spark.driver.memory": DRIVER_MEMORY},
+            settings={"spark.driver.memory": DRIVER_MEMORY, **INTERPRETED_EXPRESSIONS},
             jvm_options=f"{jvm_options()} {SMALL_BATCH_JVM_OPTIONS}",
         )
         return self.session

@@ -41,6 +41,13 @@ JIT_DIRECTIVES = """[
 # speed). The bound sits between, nearer the side where C1 is known to win.
 SMALL_BATCH_JVM_OPTIONS = "-XX:TieredStopAtLevel=1"
 SMALL_BATCH_TEXT_BYTES = 64 * 2**20
+# Spark's interpreted expressions instead of Java generated and compiled for every query: for
+# a batch of a few hundred lines (the tests', the rehearsal's, a data diff's sample) compiling
+# costs more than it saves. The results are the same either way.
+INTERPRETED_EXPRESSIONS: dict[str, str] = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+}
 
 
 def jit_options(text_bytes: int) -> str:
