@@ -163,3 +163,12 @@ def spark() -> Iterator[object]:
     )
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def flow_run(spark, project: Project, tmp_path_factory: pytest.TempPathFactory) -> object:
+    """One clean run of the flow-log jobs (:func:`tests.local_runs.run_flow_jobs`), which the
+    rerun and replay tests start from instead of each running its own."""
+    from tests.local_runs import run_flow_jobs
+
+    return run_flow_jobs(spark, project, tmp_path_factory.mktemp("flow-run"))
