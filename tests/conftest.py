@@ -160,7 +160,10 @@ def spark() -> Iterator[object]:
     """The local session run-local uses for a small batch, with a smaller heap and Spark's
     interpreted expressions instead of generated code: the tests' batches are a few thousand
     lines, so compiling Java for every query costs more than it saves, and on the pull-request
-    box this JVM shares 3 GB with the synth worker (512 MB is near Spark's minimum of 450 MB)."""
+    box this JVM shares 3 GB with the synth worker (512 MB is near Spark's minimum of 450 MB).
+    For the same reason the optimizer infers no constraints (it only prunes filters with them,
+    at a cost that grows with the wide check expressions) and a file scan is one task: the
+    tests' objects are a few kilobytes, and each task costs more than it reads."""
     from dataops.spark_class_archive import jvm_options
     from jobkit.session import SMALL_BATCH_JVM_OPTIONS, build_local_session
 
@@ -169,8 +172,19 @@ def spark() -> Iterator[object]:
             "spark.driver.memory": "512m",
             "spark.sql.codegen.wholeStage": "false",
             "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+            "spark.sql.constraintPropagation.enabled": "false",
+            "spark.sql.files.maxPartitionNum": "1",
         },
         jvm_options=f"{jvm_options()} {SMALL_BATCH_JVM_OPTIONS}",
     )
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def flow_run(spark, project: Project, tmp_path_factory: pytest.TempPathFactory) -> object:
+    """One clean run of the flow-log jobs (:func:`tests.local_runs.run_flow_jobs`), which the
+    rerun and replay tests start from instead of each running its own."""
+    from tests.local_runs import run_flow_jobs
+
+    return run_flow_jobs(spark, project, tmp_path_factory.mktemp("flow-run"))

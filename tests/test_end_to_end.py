@@ -27,7 +27,7 @@ from tests.local_runs import run_local, table
 
 pytestmark = [pytest.mark.xdist_group("spark"), pytest.mark.dataset("vpcflow")]
 
-RECORDS = 3_000
+RECORDS = 400
 QUARANTINE = "quarantine_vpcflowlogs"
 REQUIRED = {"version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport",
             "protocol", "packets", "bytes", "start", "end", "action", "log-status"}  # fmt: skip

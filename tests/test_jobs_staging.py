@@ -52,6 +52,19 @@ FILES: dict[str, tuple[str, list[str]]] = {
     "no-log-status": (V2.replace(" log-status", ""), [OK_LINE.rsplit(" ", 1)[0]] * 3),
     **{f"bad-{index}": (V2, [OK_LINE, line]) for index, (line, _, _) in enumerate(BAD_LINES)},
 }
+# Another header, without vpc-id, with a field AWS may add one day.
+MIXED_HEADER = "log-status action end start bytes packets protocol dstport srcport dstaddr srcaddr interface-id account-id version future-field"
+MIXED_LINE = "OK REJECT 1715000060 1715000000 840 10 17 53 5353 10.0.0.2 10.0.0.1 eni-1 123 5 x1"
+# Flows dated before the first projected day and after the run's day.
+EARLY = OK_LINE.replace("1715000000 1715000060", "946684799 946684800")
+LATE = OK_LINE.replace("1715000000 1715000060", "1719878400 1719878460")
+# Objects written byte for byte: carriage returns, gzip, no final newline, dates.
+OBJECTS: dict[str, bytes] = {
+    "mixed-a.log": f"{V2}\r\n{OK_LINE}\r\n\n{OK_LINE.replace('ACCEPT', 'ALLOW')}\n".encode(),
+    "mixed-b.log.gz": gzip.compress(f"{MIXED_HEADER}\n{MIXED_LINE}\n".encode()),
+    "mixed-c.log": f"{V2}\n{OK_LINE.replace('eni-1', 'eni-3')}".encode(),
+    "dates.log": ("\n".join([V2, OK_LINE, EARLY, LATE]) + "\n").encode(),
+}
 DAY = "AWSLogs/1/vpcflowlogs/r/2024/05/06"
 
 
@@ -70,20 +83,24 @@ def parse_files(spark, paths: list[Path]):
 
 @pytest.fixture(scope="module")
 def parsed(spark, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[list, list]]:
-    """Staged and quarantined rows of each file in FILES, all staged in one run."""
+    """Staged and quarantined rows of each file in FILES (by name) and OBJECTS (by file
+    name), all staged in one run."""
     day = tmp_path_factory.mktemp("raw") / DAY
     day.mkdir(parents=True)
     for name, (header, lines) in FILES.items():
         (day / f"{name}.log").write_text("\n".join([header, *lines]) + "\n")
+    for file_name, body in OBJECTS.items():
+        (day / file_name).write_bytes(body)
     output = parse_files(spark, sorted(day.iterdir()))
     staged, quarantined = output.staged.collect(), output.quarantined.collect()
     assert output.records_read.get["records"] == len(staged) + len(quarantined)
+    names = {**{name: f"{name}.log" for name in FILES}, **{name: name for name in OBJECTS}}
     return {
         name: (
-            [row for row in staged if row.source_file.endswith(f"/{DAY}/{name}.log")],
-            [row for row in quarantined if row.source_file.endswith(f"/{DAY}/{name}.log")],
+            [row for row in staged if row.source_file.endswith(f"/{DAY}/{file_name}")],
+            [row for row in quarantined if row.source_file.endswith(f"/{DAY}/{file_name}")],
         )
-        for name in FILES
+        for name, file_name in names.items()
     }
 
 
@@ -146,29 +163,22 @@ def test_header_is_split_on_runs_of_spaces_without_carriage_returns() -> None:
     assert parse_header("") == ("",)
 
 
-def test_files_of_different_headers_in_one_run_are_each_parsed_by_their_own(
-    spark, tmp_path
-) -> None:
-    custom = "log-status action end start bytes packets protocol dstport srcport dstaddr srcaddr interface-id account-id version future-field"
-    custom_line = (
-        "OK REJECT 1715000060 1715000000 840 10 17 53 5353 10.0.0.2 10.0.0.1 eni-1 123 5 x1"
+def test_files_of_different_headers_in_one_run_are_each_parsed_by_their_own(parsed) -> None:
+    names = ("mixed-a.log", "mixed-b.log.gz", "mixed-c.log")
+    staged = sorted(
+        (row for name in names for row in parsed[name][0]),
+        key=lambda row: (row.interface_id, row.protocol),
     )
-    day = tmp_path / "AWSLogs/1/vpcflowlogs/r/2024/05/06"
-    day.mkdir(parents=True)
-    (day / "a.log").write_text(f"{V2}\r\n{OK_LINE}\r\n\n{OK_LINE.replace('ACCEPT', 'ALLOW')}\n")
-    (day / "b.log.gz").write_bytes(gzip.compress(f"{custom}\n{custom_line}\n".encode()))
-    (day / "c.log").write_text(f"{V2}\n{OK_LINE.replace('eni-1', 'eni-3')}")
-    output = parse_files(spark, sorted(day.iterdir()))
-    staged = sorted(output.staged.collect(), key=lambda row: (row.interface_id, row.protocol))
-    (bad,) = output.quarantined.collect()
-    assert output.records_read.get["records"] == 4
+    # Four records (the blank line is none); the run's count of records read is checked
+    # against all of its rows where they are parsed.
+    (bad,) = [row for name in names for row in parsed[name][1]]
     assert [(row.interface_id, row.protocol, row.line_number) for row in staged] == [
         ("eni-1", 6, 2),
         ("eni-1", 17, 2),
         ("eni-3", 6, 2),
     ]
     assert [row.extra_fields for row in staged] == [{}, {"future-field": "x1"}, {}]
-    assert (bad.reason, bad.line_number, bad.source_file.endswith("a.log")) == (
+    assert (bad.reason, bad.line_number, bad.source_file.endswith("mixed-a.log")) == (
         "unknown_action",
         4,
         True,
@@ -198,15 +208,10 @@ def test_a_first_line_that_is_data_is_never_used_as_a_header() -> None:
     assert isinstance(PARSER.classify("vpc-0abc eni-1 ingress egress"), ObjectProblem)
 
 
-def test_flows_dated_where_athena_cannot_see_them_are_quarantined(spark, tmp_path) -> None:
-    path = tmp_path / DAY / "dates.log"
-    path.parent.mkdir(parents=True)
-    early = OK_LINE.replace("1715000000 1715000060", "946684799 946684800")
-    late = OK_LINE.replace("1715000000 1715000060", "1719878400 1719878460")
-    path.write_text("\n".join([V2, OK_LINE, early, late]) + "\n")
-    output = parse_files(spark, [path])
-    assert [row.line_number for row in output.staged.collect()] == [2]
-    rows = sorted(output.quarantined.collect(), key=lambda row: row.line_number)
+def test_flows_dated_where_athena_cannot_see_them_are_quarantined(parsed) -> None:
+    staged, quarantined = parsed["dates.log"]
+    assert [row.line_number for row in staged] == [2]
+    rows = sorted(quarantined, key=lambda row: row.line_number)
     assert [(row.line_number, row.reason) for row in rows] == [
         (3, "date_out_of_range"),
         (4, "date_out_of_range"),

@@ -7,18 +7,17 @@ other dates keep their rows and their batch.
 
 from __future__ import annotations
 
-import datetime as dt
+import shutil
 
 import pytest
 
 from dataops.local_runner import local_locations, run_dataset
 from jobkit.context import DateRange
-from tests.local_runs import table
-from tests.raw_objects import clean_lines, flow_line, unix, write_flow_log
+from tests.local_runs import DAY1, FIRST_BATCH, fixable_lines, table
+from tests.raw_objects import write_flow_log
 
 pytestmark = pytest.mark.xdist_group("spark")
 
-DAY1, DAY2 = dt.date(2024, 5, 6), dt.date(2024, 5, 7)
 STAGED, QUARANTINE = "staging_raw_vpcflowlogs", "quarantine_vpcflowlogs"
 INTERMEDIATE, MART = "inter_model_flowlogs", "data_app_conn_stats"
 # Which run loaded a row: a replay loads its objects' rows again.
@@ -35,23 +34,21 @@ def _tables(warehouse) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def replayed(spark, project, tmp_path_factory):
-    root = tmp_path_factory.mktemp("replay")
-    raw, warehouse = root / "raw", root / "warehouse"
-    bad = flow_line(unix(DAY1, 7200), "10.9.9.9").replace(" ACCEPT ", " ALLOW ")
-    fixable = write_flow_log(raw, DAY1, "fixable.log", [*clean_lines(DAY1, 3), bad])
-    write_flow_log(raw, DAY1, "other.log.gz", clean_lines(DAY1, 4, offset=10))
-    write_flow_log(raw, DAY2, "later.log.gz", clean_lines(DAY2, 5))
+def replayed(spark, project, flow_run, tmp_path_factory):
+    """Replays on a copy of the shared clean run's warehouse (batch FIRST_BATCH), on its raw
+    objects: fixable.log is fixed in place for the second replay, and put back after it."""
+    raw, warehouse = flow_run.raw, tmp_path_factory.mktemp("replay") / "warehouse"
+    shutil.copytree(flow_run.warehouse, warehouse)
     dataset, locations = project.datasets["vpcflow"], local_locations(raw, warehouse)
-    run_dataset(spark, dataset, locations, "first", quiet=True)
     first = _tables(warehouse)
     same = DateRange(DAY1, DAY1)
     steps = run_dataset(spark, dataset, locations, "replay-same", replay=same, quiet=True)
     unchanged = _tables(warehouse)
-    write_flow_log(
-        raw, DAY1, "fixable.log", [*clean_lines(DAY1, 3), bad.replace("ALLOW", "ACCEPT")]
-    )
-    run_dataset(spark, dataset, locations, "replay-fixed", replay=same, quiet=True)
+    fixable = write_flow_log(raw, DAY1, "fixable.log", fixable_lines("ACCEPT"))
+    try:
+        run_dataset(spark, dataset, locations, "replay-fixed", replay=same, quiet=True)
+    finally:
+        write_flow_log(raw, DAY1, "fixable.log", fixable_lines())
     return warehouse, first, steps, unchanged, _tables(warehouse), fixable
 
 
@@ -81,6 +78,6 @@ def test_a_replay_leaves_other_dates_rows_and_batches_alone(replayed) -> None:
     )
     assert batches == [
         ("fixable.log", "replay-fixed", 4),
-        ("later.log.gz", "first", 5),
+        ("later.log.gz", FIRST_BATCH, 5),
         ("other.log.gz", "replay-fixed", 4),
     ]

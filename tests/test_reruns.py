@@ -10,7 +10,6 @@ and redrives of a Glue job meet.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -21,14 +20,13 @@ from dataops.job_contexts import job_context
 from dataops.local_runner import local_locations
 from jobkit import faults
 from jobkit.runner import run_job
-from tests.local_runs import table
-from tests.raw_objects import clean_lines, flow_line, unix, write_flow_log
+from tests.local_runs import FIRST_BATCH, FLOW_JOBS, table
 
 pytestmark = pytest.mark.xdist_group("spark")
 
-DAY1, DAY2 = dt.date(2024, 5, 6), dt.date(2024, 5, 7)
-BATCH = "exec-7"
-JOBS = ("staging", "intermediate", "mart")
+# The batch of the shared clean run (the ``flow_run`` fixture), retried here.
+BATCH = FIRST_BATCH
+JOBS = FLOW_JOBS
 # Columns that name the moment a run started: another run of the same batch writes its own.
 RUN_TIME_COLUMNS = ("ingested_at",)
 # Before any write, after part of the output reached the tables, after every table but before
@@ -41,15 +39,6 @@ CASES = [
     ),
     ("staging", "partial_write"),
 ]
-
-
-def _raw(root: Path) -> Path:
-    raw = root / "raw"
-    bad = flow_line(unix(DAY1)).replace(" 6 10 ", " 6 1x0 ")
-    write_flow_log(raw, DAY1, "a.log.gz", [*clean_lines(DAY1, 9), bad])
-    write_flow_log(raw, DAY1, "b.log", clean_lines(DAY1, 5, offset=30))
-    write_flow_log(raw, DAY2, "c.log.gz", clean_lines(DAY2, 8))
-    return raw
 
 
 def _run(spark, project, raw: Path, warehouse: Path, job: str) -> None:
@@ -80,20 +69,17 @@ def owned_by(project, warehouse: Path, job: str) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def snapshots(spark, project, tmp_path_factory):
-    """The warehouse before and after each job of one clean run of the batch."""
-    root = tmp_path_factory.mktemp("reruns")
-    raw, warehouse = _raw(root), root / "clean"
+def snapshots(project, flow_run):
+    """The warehouse before and after each job of one clean run of the batch: what each job
+    left is what the next one started from."""
+    after = dict(zip(JOBS, [*(flow_run.before[job] for job in JOBS[1:]), flow_run.warehouse],
+                     strict=True))  # fmt: skip
     taken = {}
     for job in JOBS:
-        taken[f"before {job}"] = root / f"before-{job}"
-        shutil.copytree(warehouse, taken[f"before {job}"]) if warehouse.exists() else taken[
-            f"before {job}"
-        ].mkdir()
-        _run(spark, project, raw, warehouse, job)
-        taken[f"after {job}"] = owned_by(project, warehouse, job)
-    taken["after every job"] = warehouse
-    return raw, taken
+        taken[f"before {job}"] = flow_run.before[job]
+        taken[f"after {job}"] = owned_by(project, after[job], job)
+    taken["after every job"] = flow_run.warehouse
+    return flow_run.raw, taken
 
 
 @pytest.mark.parametrize(("job", "point"), CASES)

@@ -29,7 +29,7 @@ from pyspark.sql import functions as F
 from jobkit.context import JobContext
 from jobkit.raw_source import RawObject, delivery_date
 from jobkit.storage import UnreadableObject, first_line, heads
-from jobkit.tables import struct
+from jobkit.tables import observed, struct
 
 UNREADABLE = "unreadable_object"
 FILES_SEEN = "files_seen"
@@ -169,7 +169,7 @@ def unread(objects: list[RawObject], observations: list[Observation]) -> list[Ra
     seen = {
         plain_uri(name)
         for observation in observations
-        for name in observation.get[FILES_SEEN].split("\n")
+        for name in observed(observation, FILES_SEEN).split("\n")
     }
     return [item for item in objects if plain_uri(item.uri) not in seen]
 

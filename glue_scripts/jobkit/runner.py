@@ -190,11 +190,11 @@ def _prepare_raw(run: _Run) -> Manifest | None:
             )
             rejected.append((item, problem, ""))
         counts = {
-            "rows_in": int(parsed.records_read.get["records"]),
-            "rows_out": int(staged_rows.get[INPUT_ROWS]),
-            "rows_quarantined": int(quarantined_rows.get[QUARANTINED_LINES]),
+            "rows_in": int(tables.observed(parsed.records_read, "records")),
+            "rows_out": int(tables.observed(staged_rows, INPUT_ROWS)),
+            "rows_quarantined": int(tables.observed(quarantined_rows, QUARANTINED_LINES)),
         }
-        parser_objects = int(quarantined_rows.get[QUARANTINED_OBJECTS])
+        parser_objects = int(tables.observed(quarantined_rows, QUARANTINED_OBJECTS))
         raw_staging.check_counts(
             context.job, counts["rows_in"], counts["rows_out"], counts["rows_quarantined"]
         )
