@@ -165,13 +165,12 @@ def spark() -> Iterator[object]:
     at a cost that grows with the wide check expressions) and a file scan is one task: the
     tests' objects are a few kilobytes, and each task costs more than it reads."""
     from dataops.spark_class_archive import jvm_options
-    from jobkit.session import SMALL_BATCH_JVM_OPTIONS, build_local_session
+    from jobkit.session import INTERPRETED_EXPRESSIONS, SMALL_BATCH_JVM_OPTIONS, build_local_session
 
     session = build_local_session(
         settings={
             "spark.driver.memory": "512m",
-            "spark.sql.codegen.wholeStage": "false",
-            "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+            **INTERPRETED_EXPRESSIONS,
             "spark.sql.constraintPropagation.enabled": "false",
             "spark.sql.files.maxPartitionNum": "1",
         },
