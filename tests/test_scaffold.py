@@ -22,7 +22,7 @@ from dataops.data_tests import lint, load_data_tests
 from dataops.job_contexts import Locations, job_context
 from dataops.local_runner import local_locations, run_dataset
 from dataops.pii_gate import pii_problems
-from dataops.project import PROJECT_ROOT, load_project
+from dataops.project import PROJECT_ROOT, Project, load_project
 from jobkit.arguments import from_arguments, to_arguments
 from tests.local_runs import table
 from tests.test_job_code_names import problems
@@ -41,9 +41,14 @@ def checkout(tmp_path_factory) -> Path:
     return root
 
 
-def test_the_new_data_set_loads_with_every_declaration_checked(checkout) -> None:
-    project = load_project(checkout)
-    dataset = project.datasets[NAME]
+@pytest.fixture(scope="module")
+def scaffolded(checkout) -> Project:
+    """The copy's declarations with the new data set, loaded once with every cross-check."""
+    return load_project(checkout)
+
+
+def test_the_new_data_set_loads_with_every_declaration_checked(scaffolded) -> None:
+    dataset = scaffolded.datasets[NAME]
     assert dataset.job_graph.names == ["staging", "daily_counts"]
     assert set(dataset.contracts) == {
         f"staging_{NAME}_events",
@@ -52,9 +57,8 @@ def test_the_new_data_set_loads_with_every_declaration_checked(checkout) -> None
     }
 
 
-def test_the_new_data_set_passes_the_lints(checkout) -> None:
-    project = load_project(checkout)
-    dataset = project.datasets[NAME]
+def test_the_new_data_set_passes_the_lints(checkout, scaffolded) -> None:
+    dataset = scaffolded.datasets[NAME]
     assert lint(load_data_tests(dataset.data_tests_dir), set(dataset.contracts)) == []
     contracts_dir = checkout / "contracts" / NAME
     assert pii_problems(dataset.contracts, contracts_dir, dataset.data_tests_dir) == []
@@ -67,13 +71,15 @@ def test_the_new_data_set_passes_the_lints(checkout) -> None:
         assert result.returncode == 0, result.stdout
 
 
-def test_the_new_data_sets_job_code_names_only_its_own_tables(checkout, monkeypatch) -> None:
+def test_the_new_data_sets_job_code_names_only_its_own_tables(
+    checkout, scaffolded, monkeypatch
+) -> None:
     monkeypatch.setattr("tests.test_job_code_names.PROJECT_ROOT", checkout)
-    assert problems(load_project(checkout)) == []
+    assert problems(scaffolded) == []
 
 
-def test_its_jobs_get_glue_arguments_that_read_back(checkout) -> None:
-    dataset = load_project(checkout).datasets[NAME]
+def test_its_jobs_get_glue_arguments_that_read_back(scaffolded) -> None:
+    dataset = scaffolded.datasets[NAME]
     locations = Locations(
         table=lambda table: f"s3://curated/{table}/",
         state=lambda name: f"s3://curated/_state/{name}/",
@@ -94,9 +100,9 @@ def test_a_bad_name_or_an_existing_data_set_is_one_line_and_exit_2(checkout, cap
 
 
 @pytest.mark.xdist_group("spark")
-def test_the_new_data_set_runs_locally(spark, checkout, tmp_path, monkeypatch) -> None:
+def test_the_new_data_set_runs_locally(spark, checkout, scaffolded, tmp_path, monkeypatch) -> None:
     monkeypatch.syspath_prepend(str(checkout / "glue_scripts"))
-    dataset = load_project(checkout).datasets[NAME]
+    dataset = scaffolded.datasets[NAME]
     raw, warehouse = tmp_path / "raw", tmp_path / "warehouse"
     day = raw / "AWSLogs" / "123456789012" / NAME / "eu-west-1" / "2024" / "05" / "06"
     day.mkdir(parents=True)
