@@ -26,6 +26,7 @@ from dataops.project import PROJECT_ROOT, Project, load_project
 
 if TYPE_CHECKING:
     from stacks.app_builder import BuiltApp
+    from tests.local_runs import FlowRun
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -181,7 +182,7 @@ def spark() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def flow_run(spark, project: Project, tmp_path_factory: pytest.TempPathFactory) -> object:
+def flow_run(spark, project: Project, tmp_path_factory: pytest.TempPathFactory) -> FlowRun:
     """One clean run of the flow-log jobs (:func:`tests.local_runs.run_flow_jobs`), which the
     rerun and replay tests start from instead of each running its own."""
     from tests.local_runs import run_flow_jobs
