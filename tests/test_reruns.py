@@ -72,8 +72,8 @@ def owned_by(project, warehouse: Path, job: str) -> dict[str, object]:
 def snapshots(project, flow_run):
     """The warehouse before and after each job of one clean run of the batch: what each job
     left is what the next one started from."""
-    after = dict(zip(JOBS, [*(flow_run.before[job] for job in JOBS[1:]), flow_run.warehouse],
-                     strict=True))  # fmt: skip
+    left = [*(flow_run.before[job] for job in JOBS[1:]), flow_run.warehouse]
+    after = dict(zip(JOBS, left, strict=True))
     taken = {}
     for job in JOBS:
         taken[f"before {job}"] = flow_run.before[job]
