@@ -23,6 +23,7 @@ from jobkit.context import JobResult, RawLayout
 from jobkit.raw_source import list_delivered
 from jobkit.runner import run_job
 from jobkit.storage import LocalStorage
+from jobkit.tables import local_rows
 
 pytestmark = [pytest.mark.xdist_group("spark"), pytest.mark.dataset("cloudtrail")]
 
@@ -286,7 +287,8 @@ MODEL_OUTPUT = [
 
 
 def test_the_mart_model_counts_calls_failures_callers_and_addresses(spark) -> None:
-    spark.createDataFrame(
+    local_rows(
+        spark,
         MODEL_INPUT,
         "dt DATE, event_source STRING, event_name STRING, user_identity_type STRING, "
         "user_identity_arn STRING, source_ip_address STRING, error_code STRING",

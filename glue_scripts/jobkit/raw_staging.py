@@ -29,7 +29,7 @@ from pyspark.sql import functions as F
 from jobkit.context import JobContext
 from jobkit.raw_source import RawObject, delivery_date
 from jobkit.storage import UnreadableObject, first_line, heads
-from jobkit.tables import observed, struct
+from jobkit.tables import local_rows, observed
 
 UNREADABLE = "unreadable_object"
 FILES_SEEN = "files_seen"
@@ -190,7 +190,7 @@ def object_rows(
         )
         for item, problem, line in rejected
     ]
-    return spark.createDataFrame(rows, struct(OBJECT_ROW_SCHEMA))
+    return local_rows(spark, rows, OBJECT_ROW_SCHEMA)
 
 
 def with_lineage(frame: DataFrame, context: JobContext) -> DataFrame:
@@ -208,9 +208,8 @@ def quarantine_shape(
 ) -> DataFrame:
     """Parser quarantine rows as the quarantine table has them: lineage, the date, and for a
     whole object the parser rejected once read (line_number 0) its size."""
-    sizes = spark.createDataFrame(
-        [(plain_uri(item.uri), item.size) for item in objects], "object_uri STRING, size BIGINT"
-    )
+    known = [(plain_uri(item.uri), item.size) for item in objects]
+    sizes = local_rows(spark, known, "object_uri STRING, size BIGINT")
     plain = F.regexp_replace("source_file", "^file:(//)?", "")
     return with_lineage(
         frame.join(F.broadcast(sizes), plain == F.col("object_uri"), "left").selectExpr(

@@ -133,11 +133,11 @@ def _partition_files(storage: Storage, location: str, dts: list[str]) -> list[st
 
 def _read(run: _Run, table: str, files: list[str]) -> DataFrame:
     """``files`` of ``table`` read with its contract's schema (no files: no rows)."""
-    schema = tables.struct(run.context.schemas[table])
+    ddl = run.context.schemas[table]
     if not files:
-        return run.spark.createDataFrame([], schema)
+        return tables.local_rows(run.spark, [], ddl)
     location = run.context.location(table)
-    return run.spark.read.schema(schema).option("basePath", location).parquet(*files)
+    return run.spark.read.schema(tables.struct(ddl)).option("basePath", location).parquet(*files)
 
 
 # Raw objects ------------------------------------------------------------------------------
@@ -235,8 +235,8 @@ def _keep_unreplayed(
         record = run.ledger.run_record(batch, context.job) or {"tables": {}}
         for table, written in record["tables"].items():
             earlier.setdefault(table, set()).update(written["dts"])
-    replayed = run.spark.createDataFrame(
-        [(raw_staging.plain_uri(item.uri),) for item in objects], "replayed STRING"
+    replayed = tables.local_rows(
+        run.spark, [(raw_staging.plain_uri(item.uri),) for item in objects], "replayed STRING"
     )
     replaced = {}
     for table in context.outputs:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType, TimestampType
+from pyspark.sql.types import ArrayType, StructType, TimestampType
 
 ROWS = "rows"
 
@@ -22,6 +25,24 @@ def struct(ddl: str) -> StructType:
     if not isinstance(schema, StructType):
         raise ValueError(f"not a list of columns: {ddl}")
     return schema
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"no JSON form for {type(value).__name__}: {value!r}")
+
+
+def local_rows(spark: SparkSession, rows: Iterable[Sequence[object]], ddl: str) -> DataFrame:
+    """``rows`` (values in the DDL's column order) as a frame the JVM builds from one JSON
+    literal. ``spark.createDataFrame`` sends local rows through Python worker processes, one
+    per task, each paying its start-up for a handful of rows; this plan never leaves the JVM,
+    in Glue as locally. A value that does not fit its column fails the query (FAILFAST)."""
+    schema = struct(ddl)
+    names = [field.name for field in schema.fields]
+    text = json.dumps([dict(zip(names, row, strict=True)) for row in rows], default=_json_value)
+    parsed = F.from_json(F.lit(text), ArrayType(schema), {"mode": "FAILFAST"})
+    return spark.range(1).select(F.inline(parsed))
 
 
 class SchemaMismatch(ValueError):
