@@ -17,9 +17,6 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from parliament import analyze_policy_string
-from parliament import config as parliament_config
-
 from dataops.cfn_lint_templates import (
     StackEnvironment,
     assembly_templates,
@@ -67,6 +64,11 @@ def _per_action(issue: str, detail: Any, statement: dict[str, Any]) -> dict[str,
 
 
 def _document_findings(policy: PolicyDocument, *, template: Path, stack: str) -> Iterator[Finding]:
+    # Imported here: parliament reads its whole IAM reference when imported, and only the
+    # lint itself needs it (the Spark tests' worker imports this module and never lints).
+    from parliament import analyze_policy_string
+    from parliament import config as parliament_config
+
     analyzed = analyze_policy_string(json.dumps(policy.document), ignore_private_auditors=True)
     statements = _as_list(policy.document.get("Statement", []))
     located = {
