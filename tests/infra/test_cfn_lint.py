@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from dataops.cfn_lint_templates import lint_templates, main, templates
-from stacks.delivery_pipeline_stack import TOOLING_STAGE
 
 pytestmark = pytest.mark.xdist_group("synth")
 
@@ -25,6 +24,8 @@ def test_templates_have_no_cfn_lint_errors_or_warnings(assembly_dir):
 
 def test_the_github_variant_of_the_tooling_templates_is_clean_too(variant_app):
     """The source decides the pipeline's source action and the pull-request build's triggers."""
+    from stacks.delivery_pipeline_stack import TOOLING_STAGE
+
     assembly = Path(variant_app.app.outdir)
     tooling = assembly / f"assembly-DeliveryPipeline-{TOOLING_STAGE}"
     findings = [*lint_templates(assembly, nested=False), *lint_templates(tooling)]

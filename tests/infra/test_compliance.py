@@ -6,19 +6,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_s3 as s3
-from constructs import IConstruct
 
-from stacks.compliance import apply_compliance_checks
+if TYPE_CHECKING:
+    from constructs import IConstruct
 
 pytestmark = pytest.mark.xdist_group("synth")
 
 NAG_PLUGIN = "AwsSolutions"
 MIN_REASON_LENGTH = 30
-ACKNOWLEDGED = cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
 
 
 def _nag_errors(report: dict) -> list[str]:
@@ -56,6 +54,8 @@ def _metadata(assembly_dir: Path) -> Iterator[tuple[str, dict]]:
 
 def _outside_stacks(construct: IConstruct) -> Iterator[IConstruct]:
     """The construct and every descendant no stack holds (the app, a stage at its root)."""
+    import aws_cdk as cdk
+
     yield construct
     for child in construct.node.children:
         if not cdk.Stack.is_stack(child):
@@ -65,16 +65,19 @@ def _outside_stacks(construct: IConstruct) -> Iterator[IConstruct]:
 def test_every_acknowledgement_names_an_aws_solutions_rule_and_a_reason(built_app, assembly_dir):
     """Read from the assembly for the constructs in stacks: walking every construct of the app
     through jsii costs several calls per construct."""
+    import aws_cdk as cdk
+
+    acknowledged_key = cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
     acknowledged = {
         f"{path}: {rule}": reason
         for path, entry in _metadata(assembly_dir)
-        if entry["type"] == ACKNOWLEDGED
+        if entry["type"] == acknowledged_key
         for rule, reason in entry["data"].items()
     } | {
         f"{construct.node.path}: {rule}": reason
         for construct in _outside_stacks(built_app.app)
         for entry in construct.node.metadata
-        if entry.type == ACKNOWLEDGED
+        if entry.type == acknowledged_key
         for rule, reason in entry.data.items()
     }
     assert acknowledged
@@ -86,6 +89,11 @@ def test_every_acknowledgement_names_an_aws_solutions_rule_and_a_reason(built_ap
 @pytest.fixture(scope="module")
 def noncompliant_stage_error(tmp_path_factory) -> str:
     """Synth an app whose only finding sits in a stack nested in a stage."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_s3 as s3
+
+    from stacks.compliance import apply_compliance_checks
+
     app = cdk.App(outdir=str(tmp_path_factory.mktemp("nag")))
     stage = cdk.Stage(app, "Nested")
     stack = cdk.Stack(stage, "Plain")

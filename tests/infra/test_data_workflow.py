@@ -4,10 +4,9 @@ what each data set gets, and prod vs dev."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from aws_cdk.assertions import Match, Template
 
 from dataops.job_contexts import Locations, job_context
 from dataops.resource_names import (
@@ -22,16 +21,18 @@ from dataops.resource_names import (
 )
 from jobkit.arguments import OPTIONAL, REQUIRED, from_arguments
 from jobkit.partitions import PARTITION_FLOOR
-from stacks.data_workflow.catalog import PARQUET_SERDE
-from stacks.data_workflow.data_quality import checked_contracts, contract_rules
-from stacks.data_workflow.glue_jobs import CONSOLE_BATCH_ID, GLUE_MAX_RETRIES, GLUE_VERSION
 from tests.infra.cfn import rendered
+
+if TYPE_CHECKING:
+    from aws_cdk.assertions import Template
 
 pytestmark = pytest.mark.xdist_group("synth")
 
 
 @pytest.fixture(scope="module")
 def templates(built_app) -> dict[str, Template]:
+    from aws_cdk.assertions import Template
+
     return {
         name: Template.from_stack(stage.data_workflow) for name, stage in built_app.stages.items()
     }
@@ -95,6 +96,8 @@ def test_buckets_are_versioned_private_ssl_only_owner_enforced_and_logged(dev):
 
 
 def test_one_rotating_key_and_athena_results_expire(dev):
+    from aws_cdk.assertions import Match
+
     dev.resource_count_is("AWS::KMS::Key", 1)
     dev.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
     dev.has_resource_properties(
@@ -117,6 +120,10 @@ def test_prod_retains_data_and_dev_destroys_it(dev, prod):
 
 
 def test_catalog_tables_are_generated_from_the_contracts(dev, project):
+    from aws_cdk.assertions import Match
+
+    from stacks.data_workflow.catalog import PARQUET_SERDE
+
     database = glue_database_name(project.config.project, "dev")
     dev.resource_count_is("AWS::Glue::Database", 1)
     dev.has_resource_properties(
@@ -164,6 +171,8 @@ def test_quarantine_tables_live_in_the_quarantine_bucket(dev, project):
 
 
 def test_crawler_of_a_declared_crawler_reads_its_prefix_with_a_header_classifier(dev, project):
+    from aws_cdk.assertions import Match
+
     crawlers = {
         c["Properties"]["Name"]: c["Properties"]
         for c in _resources(dev, "AWS::Glue::Crawler").values()
@@ -188,6 +197,8 @@ def test_crawler_of_a_declared_crawler_reads_its_prefix_with_a_header_classifier
 
 
 def test_glue_jobs_follow_each_job_graph_and_the_config(templates, project):
+    from stacks.data_workflow.glue_jobs import CONSOLE_BATCH_ID, GLUE_MAX_RETRIES, GLUE_VERSION
+
     for env in project.config.environments:
         jobs = _jobs(templates[env.name])
         assert set(jobs) == {
@@ -229,6 +240,8 @@ def _local(dataset_root: str) -> Locations:
 def test_job_arguments_parse_back_into_the_context_the_local_runner_builds(dev, project):
     """The Glue shell reads what the CDK app wrote: the same job context as run-local's,
     apart from where things are."""
+    from stacks.data_workflow.glue_jobs import CONSOLE_BATCH_ID
+
     jobs = _jobs(dev)
     database = glue_database_name(project.config.project, "dev")
     for dataset in project.datasets.values():
@@ -275,6 +288,8 @@ def test_glue_security_configuration_encrypts_s3_logs_and_bookmarks(dev):
 
 
 def test_data_quality_rulesets_from_the_contracts(dev, project):
+    from stacks.data_workflow.data_quality import checked_contracts, contract_rules
+
     rulesets = {
         r["Properties"]["TargetTable"]["TableName"]: r["Properties"]["Ruleset"]
         for r in _resources(dev, "AWS::Glue::DataQualityRuleset").values()
@@ -379,6 +394,8 @@ def test_glue_job_failures_of_a_data_set_reach_the_topic_and_its_alarm(dev, proj
 
 
 def test_topic_is_encrypted_and_only_alarms_and_rules_publish(dev):
+    from aws_cdk.assertions import Match
+
     dev.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
     (policy,) = _resources(dev, "AWS::SNS::TopicPolicy").values()
     allowed = [
@@ -390,6 +407,8 @@ def test_topic_is_encrypted_and_only_alarms_and_rules_publish(dev):
 
 
 def test_athena_workgroup_enforces_encrypted_results(dev):
+    from aws_cdk.assertions import Match
+
     dev.has_resource_properties(
         "AWS::Athena::WorkGroup",
         {

@@ -7,20 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Template
 
 from dataops.datasets import DataSet
 from dataops.resource_names import glue_job_name, state_machine_name
 from jobkit.context import batch_key
-from stacks.data_workflow.data_checks import CONTRACT_VIOLATED
-from stacks.data_workflow.data_quality import checked_contracts, contract_rules, violations_query
-from stacks.data_workflow.names import pascal
-from stacks.data_workflow.run_records import UNSAFE_NAME_CHARACTERS
-from stacks.data_workflow.workflow import (
-    CRAWLER_MAX_POLLS,
-    GLUE_TRANSIENT_ERRORS,
-    JOB_FAILURE_ERRORS,
-)
 from tests.infra.cfn import all_states, rendered, resources, state_machines
 
 pytestmark = pytest.mark.xdist_group("synth")
@@ -54,6 +44,8 @@ def glue_job_order(states: dict[str, Any], start: str) -> list[str]:
 
 @pytest.fixture(scope="module", params=["dev", "staging", "prod"])
 def env_template(request, built_app) -> tuple[str, dict[str, Any]]:
+    from aws_cdk.assertions import Template
+
     stack = built_app.stages[request.param].data_workflow
     return request.param, Template.from_stack(stack).to_json()
 
@@ -83,6 +75,8 @@ def test_job_order_is_each_data_set_s_job_graph(env_template, project):
 def test_jobs_run_sync_with_the_run_arguments_and_retry_transient_glue_errors(
     env_template, project
 ):
+    from stacks.data_workflow.workflow import GLUE_TRANSIENT_ERRORS
+
     env, template = env_template
     for _, body in _machines(project, env, template):
         for state in _jobs(body):
@@ -104,6 +98,8 @@ def test_jobs_run_sync_with_the_run_arguments_and_retry_transient_glue_errors(
 def test_failed_job_runs_are_retried_by_the_workflow_as_configured(env_template, project):
     """Config's ``max_retries`` is the workflow's: a Glue-side retry is a new job run the
     ``.sync`` task would not wait for; a rerun of the same batch resumes its manifest."""
+    from stacks.data_workflow.workflow import JOB_FAILURE_ERRORS
+
     env, template = env_template
     retries = project.config.environment(env).glue.max_retries
     for _, body in _machines(project, env, template):
@@ -131,6 +127,8 @@ def test_execution_names_the_batch_key_would_change_are_refused_before_any_work(
 ):
     """The run records' key is the execution name itself (JSONPath cannot replace
     characters): names with a character ``batch_key`` replaces never start a job."""
+    from stacks.data_workflow.run_records import UNSAFE_NAME_CHARACTERS
+
     env, template = env_template
     for _, body in _machines(project, env, template):
         states = body["States"]
@@ -148,12 +146,16 @@ def test_execution_names_the_batch_key_would_change_are_refused_before_any_work(
 
 
 def test_the_refused_characters_are_all_that_batch_key_would_change():
+    from stacks.data_workflow.run_records import UNSAFE_NAME_CHARACTERS
+
     printable = [chr(code) for code in range(0x21, 0x7F)]
     changed = {c for c in printable if batch_key(c) != c}
     assert changed - set(REFUSED_BY_STEP_FUNCTIONS) == set(UNSAFE_NAME_CHARACTERS)
 
 
 def test_crawler_is_started_then_polled_a_bounded_number_of_times(env_template, project):
+    from stacks.data_workflow.workflow import CRAWLER_MAX_POLLS
+
     env, template = env_template
     for dataset, body in _machines(project, env, template):
         states = body["States"]
@@ -173,6 +175,8 @@ def test_crawler_is_started_then_polled_a_bounded_number_of_times(env_template, 
 
 
 def test_every_failure_names_its_step_then_one_message_then_fail(env_template, project):
+    from stacks.data_workflow.data_checks import CONTRACT_VIOLATED
+
     env, template = env_template
     for dataset, body in _machines(project, env, template):
         states = all_states(body)
@@ -199,6 +203,13 @@ def test_every_failure_names_its_step_then_one_message_then_fail(env_template, p
 
 
 def test_data_checks_read_run_records_and_query_only_the_written_partitions(env_template, project):
+    from stacks.data_workflow.data_quality import (
+        checked_contracts,
+        contract_rules,
+        violations_query,
+    )
+    from stacks.data_workflow.names import pascal
+
     env, template = env_template
     for dataset, body in _machines(project, env, template):
         checks = body["States"]["DataChecks"]
@@ -252,6 +263,8 @@ def test_attention_announces_quarantined_objects_and_succeeds(env_template, proj
 
 
 def test_the_state_machine_reads_only_run_records_of_its_state(env_template, project):
+    from stacks.data_workflow.names import pascal
+
     _, template = env_template
     policies = resources(template, "AWS::IAM::Policy")
     for dataset in project.datasets.values():

@@ -13,12 +13,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-import aws_cdk as cdk
 import pytest
 import yaml
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
-from aws_cdk.assertions import Template
 
 from dataops.cdk_context import CONTEXT_ENV, CONTEXT_OVERFLOW_ENV, cli_context
 from dataops.contracts import Contract
@@ -26,22 +22,14 @@ from dataops.datasets import DataSet
 from dataops.declarations import DeclarationError
 from dataops.project import PROJECT_ROOT
 from jobkit.partitions import PARTITION_FLOOR
-from stacks.data_workflow.catalog import projection_parameters
-from stacks.data_workflow.crawler import crawler_exclusions
-from stacks.data_workflow.flow_logs import destination_folder
-from stacks.data_workflow.job_library import build_library_zip, library_zip_bytes
-from stacks.data_workflow.landing_zone import (
-    DeliveryAccessProps,
-    allow_delivery,
-    source_arns,
-)
-from stacks.sandbox import SANDBOX_CONTEXT_KEY, add_sandbox_stage
 from tests.conftest import SANDBOX_ENVIRONMENT
 
 GLUE_SCRIPTS = PROJECT_ROOT / "glue_scripts"
 
 
 def _zip_names(package: str) -> list[str]:
+    from stacks.data_workflow.job_library import library_zip_bytes
+
     return zipfile.ZipFile(io.BytesIO(library_zip_bytes(GLUE_SCRIPTS / package))).namelist()
 
 
@@ -65,6 +53,8 @@ def test_data_set_zip_holds_its_sql_models_for_importlib_resources(project):
 
 
 def test_job_library_zip_is_byte_identical_for_the_same_sources(tmp_path):
+    from stacks.data_workflow.job_library import build_library_zip
+
     package = tmp_path / "pkg"
     package.mkdir()
     (package / "__init__.py").write_text("VALUE = 1\n")
@@ -88,6 +78,8 @@ def _contract(partition_type: str) -> Contract:
 
 
 def test_date_partitions_are_projected_from_the_floor_at_their_location():
+    from stacks.data_workflow.catalog import projection_parameters
+
     parameters = projection_parameters("demo", _contract("date"), "s3://bucket/example/")
     assert parameters["projection.day.type"] == "date"
     assert parameters["projection.day.range"] == f"{PARTITION_FLOOR.isoformat()},NOW"
@@ -95,6 +87,8 @@ def test_date_partitions_are_projected_from_the_floor_at_their_location():
 
 
 def test_other_partition_types_are_a_one_line_declaration_error():
+    from stacks.data_workflow.catalog import projection_parameters
+
     with pytest.raises(DeclarationError) as raised:
         projection_parameters("demo", _contract("string"), "s3://bucket/example/")
     (line,) = raised.value.lines
@@ -108,6 +102,8 @@ def _with_raw(dataset: DataSet, **raw: str) -> DataSet:
 
 
 def test_crawler_excludes_the_other_data_sets_folders_and_their_siblings(project):
+    from stacks.data_workflow.crawler import crawler_exclusions
+
     vpcflow = project.datasets["vpcflow"]
     trail = dataclasses.replace(
         _with_raw(vpcflow, layout="{account}/CloudTrail/{region}/{yyyy}/{MM}/{dd}/"), name="trail"
@@ -123,6 +119,8 @@ def test_crawler_excludes_the_other_data_sets_folders_and_their_siblings(project
 
 
 def test_a_sibling_pattern_never_excludes_the_data_set_s_own_folder(project):
+    from stacks.data_workflow.crawler import crawler_exclusions
+
     vpcflow = project.datasets["vpcflow"]
     digest = dataclasses.replace(
         _with_raw(vpcflow, layout="{account}/vpcflowlogs-digest/{region}/{yyyy}/{MM}/{dd}/"),
@@ -134,6 +132,8 @@ def test_a_sibling_pattern_never_excludes_the_data_set_s_own_folder(project):
 
 
 def test_flow_logs_deliver_under_the_folder_before_awslogs(project):
+    from stacks.data_workflow.flow_logs import destination_folder
+
     vpcflow = project.datasets["vpcflow"]
     assert destination_folder(vpcflow) == ""
     assert destination_folder(_with_raw(vpcflow, prefix="flowlogs/AWSLogs/")) == "flowlogs/"
@@ -146,6 +146,8 @@ def test_flow_logs_deliver_under_the_folder_before_awslogs(project):
 
 
 def test_source_arns_expand_accounts_and_names(project):
+    from stacks.data_workflow.landing_zone import source_arns
+
     delivery = project.datasets["vpcflow"].spec.delivery
     assert delivery is not None
     trail = delivery.model_copy(
@@ -162,6 +164,12 @@ def test_source_arns_expand_accounts_and_names(project):
 
 
 def test_an_undocumented_delivery_service_is_a_one_line_declaration_error(project):
+    import aws_cdk as cdk
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_s3 as s3
+
+    from stacks.data_workflow.landing_zone import DeliveryAccessProps, allow_delivery
+
     vpcflow = project.datasets["vpcflow"]
     assert vpcflow.spec.delivery is not None
     delivery = vpcflow.spec.delivery.model_copy(update={"service": "example.amazonaws.com"})
@@ -226,6 +234,8 @@ def test_the_app_reads_the_cli_context_from_the_environment_and_its_overflow_fil
 
 @pytest.mark.xdist_group("synth")
 def test_sandbox_stage_deploys_the_data_workflow_sized_like_its_environment(variant_app, project):
+    from aws_cdk.assertions import Template
+
     assert variant_app.sandbox is not None
     template = Template.from_stack(variant_app.sandbox.data_workflow)
     dev = project.config.environment(SANDBOX_ENVIRONMENT)
@@ -239,6 +249,10 @@ def test_sandbox_stage_deploys_the_data_workflow_sized_like_its_environment(vari
 
 
 def test_an_unknown_sandbox_environment_is_a_one_line_declaration_error(project):
+    import aws_cdk as cdk
+
+    from stacks.sandbox import SANDBOX_CONTEXT_KEY, add_sandbox_stage
+
     app = cdk.App(context={SANDBOX_CONTEXT_KEY: "qa"})
     with pytest.raises(DeclarationError) as raised:
         add_sandbox_stage(app, project)

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-from aws_cdk.assertions import Match, Template
 
 from dataops.project import PROJECT_ROOT
 from dataops.resource_names import (
     integration_test_role_name,
     post_deploy_step_role_name,
 )
-from stacks.delivery_pipeline.notifications import PIPELINE_EVENTS
-from stacks.delivery_pipeline_stack import ENVIRONMENT_VARIABLE, cdk_cli_version
-from stacks.tooling.build_settings import BUILD_IMAGE
+
+if TYPE_CHECKING:
+    from aws_cdk.assertions import Template
 
 pytestmark = pytest.mark.xdist_group("synth")
 
 
 @pytest.fixture(scope="module")
 def template(built_app) -> Template:
+    from aws_cdk.assertions import Template
+
     return Template.from_stack(built_app.delivery_pipeline)
 
 
@@ -79,6 +80,8 @@ def test_a_v2_pipeline_with_stages_in_deploy_order(project, pipeline, stages):
 
 
 def test_a_push_to_the_branch_starts_it_from_codecommit(project, template, stages):
+    from aws_cdk.assertions import Match
+
     (action,) = stages["Source"]["Actions"]
     assert action["ActionTypeId"]["Provider"] == "CodeCommit"
     assert action["Name"] == project.config.source.repository
@@ -109,6 +112,8 @@ def test_a_push_to_the_branch_starts_it_from_codecommit(project, template, stage
 
 
 def test_github_variant_takes_the_code_through_the_connection(variant_app):
+    from aws_cdk.assertions import Template
+
     template = Template.from_stack(variant_app.delivery_pipeline)
     (resource,) = template.find_resources("AWS::CodePipeline::Pipeline").values()
     source = resource["Properties"]["Stages"][0]
@@ -127,6 +132,8 @@ def test_github_variant_takes_the_code_through_the_connection(variant_app):
 def test_github_variant_grants_the_connection_with_the_prefix_of_its_arn(variant_app):
     """A codeconnections ARN takes codeconnections actions: CDK's own codestar-connections
     grants would apply to no connection of that name."""
+    from aws_cdk.assertions import Template
+
     template = Template.from_stack(variant_app.delivery_pipeline)
     connection_statements = [
         statement
@@ -170,6 +177,8 @@ def test_synth_runs_cdk_nag_and_cfn_lint_and_outputs_the_assembly(template, stag
 
 
 def test_self_mutation_installs_the_pinned_cdk_cli(template, stages):
+    from stacks.delivery_pipeline_stack import cdk_cli_version
+
     (action,) = stages["UpdatePipeline"]["Actions"]
     spec = _buildspec(_project(template, action))
     installs = spec["phases"]["install"]["commands"]
@@ -177,6 +186,8 @@ def test_self_mutation_installs_the_pinned_cdk_cli(template, stages):
 
 
 def test_every_build_uses_the_pinned_arm_image_and_the_s3_cache(template):
+    from stacks.tooling.build_settings import BUILD_IMAGE
+
     projects = template.find_resources("AWS::CodeBuild::Project")
     assert len(projects) >= 8
     for project in projects.values():
@@ -190,6 +201,8 @@ def test_every_build_uses_the_pinned_arm_image_and_the_s3_cache(template):
 
 
 def test_unit_test_results_go_to_a_report_group(template, stages):
+    from aws_cdk.assertions import Match
+
     actions = {action["Name"]: action for action in stages["Checks"]["Actions"]}
     spec = _buildspec(_project(template, actions["UnitTests"]))
     assert spec["reports"] == {
@@ -204,6 +217,8 @@ def test_unit_test_results_go_to_a_report_group(template, stages):
 def test_each_environment_deploys_into_its_account_then_tests_and_watches(
     project, template, stages
 ):
+    from stacks.delivery_pipeline_stack import ENVIRONMENT_VARIABLE
+
     for environment in project.config.environments:
         stage = stages[environment.name.capitalize()]
         stack = f"{project.config.project}-{environment.name}-data-workflow"
@@ -301,6 +316,8 @@ def test_the_staging_integration_test_exports_its_results_url(template, stages):
 
 
 def test_pipeline_events_reach_the_team_through_a_notification_rule(project, template):
+    from stacks.delivery_pipeline.notifications import PIPELINE_EVENTS
+
     topics = template.find_resources("AWS::SNS::Topic")
     events = next(k for k, t in topics.items() if t["Properties"]["TopicName"].endswith("-events"))
     template.has_resource_properties(
@@ -330,6 +347,8 @@ def test_topics_are_encrypted_and_only_their_services_publish(template):
 
 
 def test_artifacts_are_encrypted_with_a_rotated_key_for_cross_account_deploys(template):
+    from aws_cdk.assertions import Match
+
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
     template.has_resource_properties(
         "AWS::S3::Bucket",
@@ -361,6 +380,8 @@ def test_self_mutation_lists_only_the_bootstrap_buckets(project, template):
 
 
 def test_each_environment_trusts_only_its_post_deploy_step_role(project, built_app):
+    from aws_cdk.assertions import Match, Template
+
     name = project.config.project
     tooling = project.config.tooling.account
     for environment_name, stage in built_app.stages.items():
@@ -391,6 +412,8 @@ def test_each_environment_trusts_only_its_post_deploy_step_role(project, built_a
 
 
 def test_the_integration_role_reaches_only_what_the_post_deploy_checks_use(built_app):
+    from aws_cdk.assertions import Template
+
     template = Template.from_stack(built_app.stages["dev"].data_workflow)
     roles = template.find_resources("AWS::IAM::Role")
     (role_id,) = [k for k in roles if k.startswith("IntegrationTestAccessRole")]

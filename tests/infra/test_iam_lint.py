@@ -15,7 +15,6 @@ from dataops.iam_findings import NEVER_ACKNOWLEDGED, Finding
 from dataops.iam_lint import lint_assembly, main, unacknowledged
 from dataops.iam_lint_acknowledgements import ACKNOWLEDGEMENTS
 from dataops.iam_policies import PolicyKind, policy_documents
-from stacks.delivery_pipeline_stack import TOOLING_STAGE
 
 pytestmark = pytest.mark.xdist_group("synth")
 
@@ -68,6 +67,8 @@ def test_the_command_passes_on_the_app(assembly_dir, capsys):
 
 def test_the_github_variant_of_the_tooling_templates_is_clean_too(variant_app):
     """The GitHub source brings its own connection permissions into the pipeline's roles."""
+    from stacks.delivery_pipeline_stack import TOOLING_STAGE
+
     assembly = Path(variant_app.app.outdir)
     tooling = assembly / f"assembly-DeliveryPipeline-{TOOLING_STAGE}"
     found = [*lint_assembly(assembly, nested=False), *lint_assembly(tooling)]

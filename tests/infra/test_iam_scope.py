@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from aws_cdk.assertions import Template
 
 from dataops.job_graph import RAW_SOURCE
-from stacks.data_workflow.names import pascal
 from tests.infra.cfn import rendered
+
+if TYPE_CHECKING:
+    from aws_cdk.assertions import Template
 
 pytestmark = pytest.mark.xdist_group("synth")
 
@@ -80,10 +81,14 @@ def _granted(statements: list[dict[str, Any]], action: str) -> str:
 
 @pytest.fixture(scope="module")
 def dev(built_app) -> Template:
+    from aws_cdk.assertions import Template
+
     return Template.from_stack(built_app.stages["dev"].data_workflow)
 
 
 def _job_role(dataset: str, job: str) -> str:
+    from stacks.data_workflow.names import pascal
+
     return f"DataSet{pascal(dataset)}Jobs{pascal(job)}Role"
 
 

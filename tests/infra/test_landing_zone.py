@@ -6,11 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Template
 
 from dataops.flow_log_format import flow_log_format
-from stacks.data_workflow.alarms import raw_object_key_pattern
-from stacks.data_workflow.landing_zone import DELIVERY_SERVICES
 from tests.infra.cfn import rendered, resources
 from vpcflow.flowlog_format import KNOWN_FIELDS
 
@@ -19,6 +16,8 @@ pytestmark = pytest.mark.xdist_group("synth")
 
 @pytest.fixture(scope="module")
 def templates(built_app) -> dict[str, dict[str, Any]]:
+    from aws_cdk.assertions import Template
+
     return {
         name: Template.from_stack(stage.data_workflow).to_json()
         for name, stage in built_app.stages.items()
@@ -54,6 +53,8 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def test_the_delivery_service_writes_only_its_accounts_keys_with_the_owner_acl(templates, project):
+    from stacks.data_workflow.landing_zone import DELIVERY_SERVICES
+
     for env in project.config.environments:
         statements = _raw_bucket_statements(templates[env.name])
         bucket = _raw_bucket(templates[env.name])
@@ -106,6 +107,8 @@ def test_nothing_in_the_raw_bucket_policy_refuses_an_owner_acl_delivery(template
 
 
 def test_the_key_lets_the_delivery_service_encrypt_under_the_same_conditions(templates, project):
+    from stacks.data_workflow.landing_zone import DELIVERY_SERVICES
+
     for env in project.config.environments:
         statements = _key_statements(templates[env.name])
         for dataset in project.datasets.values():
@@ -157,6 +160,8 @@ def test_flow_logs_of_the_configured_vpcs_deliver_the_staging_contract_s_fields(
 
 
 def test_freshness_alarm_where_a_window_is_set(templates, project):
+    from stacks.data_workflow.alarms import raw_object_key_pattern
+
     for env in project.config.environments:
         template = templates[env.name]
         alarms = {

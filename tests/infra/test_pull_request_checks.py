@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-from aws_cdk.assertions import Match, Template
 
 from dataops.project import PROJECT_ROOT, load_project
 from dataops.pull_request_base import CODECOMMIT_DESTINATION
@@ -20,12 +19,10 @@ from dataops.pull_request_reporter.handler import (
     BUILD_VARIABLES,
     REPORT_FILE,
 )
-from stacks.delivery_pipeline_stack import TOOLING_STAGE
-from stacks.pull_request_checks.codecommit import REPORT_READ_ACTIONS, REPORTER_ACTIONS
-from stacks.pull_request_checks.github import FORK_BUILD_APPROVERS
-from stacks.pull_request_checks_stack import PullRequestChecksStack, PullRequestChecksStackProps
-from stacks.tooling.build_settings import BUILD_IMAGE
 from tests.conftest import GITHUB_CONNECTION_ARN
+
+if TYPE_CHECKING:
+    from aws_cdk.assertions import Template
 
 pytestmark = pytest.mark.xdist_group("synth")
 
@@ -35,19 +32,26 @@ TOKEN_SECRET = "flowlogs-dataops/github-token"
 
 @pytest.fixture(scope="module")
 def template(built_app) -> Template:
+    from aws_cdk.assertions import Template
+
     return Template.from_stack(built_app.pull_request_checks)
 
 
 @pytest.fixture(scope="module")
 def github_template(variant_app) -> Template:
+    from aws_cdk.assertions import Template
+
     return Template.from_stack(variant_app.pull_request_checks)
 
 
 @pytest.fixture(scope="module")
 def token_template(tmp_path_factory) -> Template:
     """The checks stack alone (no pipeline around it), for GitHub with a token secret."""
+    from aws_cdk.assertions import Template
+
     from stacks.app_builder import new_app
     from stacks.compliance import apply_compliance_checks
+    from stacks.pull_request_checks_stack import PullRequestChecksStack, PullRequestChecksStackProps
 
     work = tmp_path_factory.mktemp("github-token")
     config = yaml.safe_load((PROJECT_ROOT / "config/environments.yaml").read_text())
@@ -107,6 +111,8 @@ def _buildspec(project: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_one_build_runs_the_pull_request_buildspec(project, template):
+    from stacks.tooling.build_settings import BUILD_IMAGE
+
     _, build = _only(template, "AWS::CodeBuild::Project")
     assert build["Name"] == f"{project.config.project}-pull-request-checks"
     spec = _buildspec(build)
@@ -213,6 +219,8 @@ def test_codecommit_pull_requests_into_the_branch_start_the_build_at_their_commi
 
 
 def test_every_state_change_of_the_build_reaches_the_reporter(template):
+    from aws_cdk.assertions import Match
+
     build_id, _ = _only(template, "AWS::CodeBuild::Project")
     reporter_id, _ = _only(template, "AWS::Lambda::Function")
     template.has_resource_properties(
@@ -236,6 +244,8 @@ def test_every_state_change_of_the_build_reaches_the_reporter(template):
 
 
 def test_the_reporter_is_the_handler_module_alone_with_its_settings(project, template, built_app):
+    from aws_cdk.assertions import Match
+
     _, function = _only(template, "AWS::Lambda::Function")
     name = f"{project.config.project}-pull-request-checks"
     assert function["Handler"] == "handler.handler"
@@ -276,6 +286,8 @@ def test_the_reporter_is_the_handler_module_alone_with_its_settings(project, tem
 
 
 def test_the_reporter_may_only_comment_approve_and_read_the_reports(project, template):
+    from stacks.pull_request_checks.codecommit import REPORT_READ_ACTIONS, REPORTER_ACTIONS
+
     roles = template.find_resources("AWS::IAM::Role")
     (role_id,) = [k for k in roles if k.startswith("CodeCommitReporterRole")]
     statements = _statements_of_role(template, role_id)
@@ -315,6 +327,8 @@ def test_the_build_can_read_the_source_but_never_approve_or_deploy(template):
 
 
 def test_dead_letters_are_kept_encrypted_and_ssl_only(template):
+    from aws_cdk.assertions import Match
+
     _, queue = _only(template, "AWS::SQS::Queue")
     assert queue["QueueName"].endswith("-pull-request-checks-dead-letters")
     assert queue["SqsManagedSseEnabled"] is True
@@ -339,6 +353,8 @@ def test_dead_letters_are_kept_encrypted_and_ssl_only(template):
 
 
 def test_github_pull_requests_into_the_branch_trigger_the_webhook(project, github_template):
+    from stacks.pull_request_checks.github import FORK_BUILD_APPROVERS
+
     _, build = _only(github_template, "AWS::CodeBuild::Project")
     source = build["Source"]
     assert source["Type"] == "GITHUB"
@@ -395,6 +411,10 @@ def test_a_github_token_secret_reaches_the_build_which_may_read_that_secret_alon
 def test_the_pipeline_deploys_the_checks_into_the_tooling_account_after_its_checks(
     project, built_app
 ):
+    from aws_cdk.assertions import Template
+
+    from stacks.delivery_pipeline_stack import TOOLING_STAGE
+
     template = Template.from_stack(built_app.delivery_pipeline)
     (pipeline,) = template.find_resources("AWS::CodePipeline::Pipeline").values()
     stages = [stage["Name"] for stage in pipeline["Properties"]["Stages"]]
