@@ -24,6 +24,9 @@ from dataops.project import PROJECT_ROOT
 from jobkit.partitions import PARTITION_FLOOR
 from tests.conftest import SANDBOX_ENVIRONMENT
 
+# With the synth tests: most of these build CDK constructs, and the Spark worker never should.
+pytestmark = pytest.mark.xdist_group("synth")
+
 GLUE_SCRIPTS = PROJECT_ROOT / "glue_scripts"
 
 
@@ -232,7 +235,6 @@ def test_the_app_reads_the_cli_context_from_the_environment_and_its_overflow_fil
     assert cli_context({}) == {}
 
 
-@pytest.mark.xdist_group("synth")
 def test_sandbox_stage_deploys_the_data_workflow_sized_like_its_environment(variant_app, project):
     from aws_cdk.assertions import Template
 

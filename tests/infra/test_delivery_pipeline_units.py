@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
     from stacks.compliance import ExpectedWildcard
 
+# With the synth tests: these import the stacks' modules, and the Spark worker never should.
+pytestmark = pytest.mark.xdist_group("synth")
+
 
 def test_empty_separator_joins_of_strings_and_refs_become_subs():
     from stacks.delivery_pipeline.template_hygiene import as_sub
