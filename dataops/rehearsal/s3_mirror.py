@@ -115,9 +115,12 @@ class S3Mirror:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(fake.value)
                 self._remember(bucket, key, fake.etag)
-            for bucket, key in self._local_files() - set(objects):
-                (self.root / bucket / key).unlink()
-                self._seen.pop((bucket, key), None)
+            # Every file in the directory is one a sync wrote or read back (jobs and queries
+            # only touch it inside synced sections), so what S3 no longer holds is among those
+            # seen: no walk of the whole directory before every query.
+            for bucket, key in set(self._seen) - set(objects):
+                (self.root / bucket / key).unlink(missing_ok=True)
+                del self._seen[(bucket, key)]
 
     def push(self) -> None:
         """Send what changed in the directory since the last sync to S3, deletions included."""
