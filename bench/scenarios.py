@@ -85,6 +85,22 @@ def _memory_row(name: str, run: Measurement) -> Row:
     )
 
 
+def _cpu_row(name: str, run: Measurement) -> Row:
+    """The tree's CPU time: steadier than wall time on a busy machine, and the floor of it."""
+    cores = os.cpu_count() or 1
+    floor = run.cpu_seconds / cores
+    return Row(
+        name,
+        f"{run.cpu_seconds:.0f} s",
+        "-",
+        f"{run.cpu_seconds:.0f} s",
+        "-",
+        None,
+        f"CPU time of every process of the tree (JVMs and Node too): on {cores} cores, no wall "
+        f"time below {floor:.0f} s",
+    )
+
+
 def _synth(app_dir: Path, outdir: Path) -> Measurement:
     cdk = str(PROJECT_ROOT / "node_modules" / ".bin" / "cdk")
     return measure([cdk, "synth", "--quiet", "--output", str(outdir)], app_dir, _env())
@@ -157,6 +173,7 @@ def _timed(
             None if limit_seconds is None else run.seconds <= limit_seconds,
             note(run.output),
         ),
+        _cpu_row(f"{name}, CPU time", run),
         _memory_row(f"{name}, peak memory", run),
     ]
     return Outcome(rows, {f"{name} (tail)": _tail(run.output, tail_lines)})

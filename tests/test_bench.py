@@ -3,6 +3,7 @@ its table (which must match the committed ``bench/results.md``)."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 from bench.process_tree import measure
@@ -17,6 +18,14 @@ from tests.git_repos import project_repo
 CHILD_HOLDING_MEMORY = (
     "import subprocess, sys; subprocess.run([sys.executable, '-c', "
     "\"import time; block = bytearray(200 * 2**20); time.sleep(1)\"], check=True); print('done')"
+)
+
+# A child that spends about a second of CPU and is never waited for: the measured process exits
+# while it sleeps, as a pytest worker leaves its JVM, so only the tree's own count sees it.
+CHILD_NEVER_REAPED = (
+    "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', "
+    '"import time; end = time.process_time() + 1.0\\nwhile time.process_time() < end: pass\\n'
+    "time.sleep(2)\"]); time.sleep(1.6); print('done')"
 )
 
 
@@ -34,6 +43,13 @@ def test_the_peak_counts_every_process_of_the_tree():
     assert run.output.strip() == "done"
     assert run.peak_rss_bytes >= 200 * 2**20
     assert run.seconds >= 1
+
+
+def test_cpu_time_counts_a_process_the_command_never_reaps():
+    run = measure([sys.executable, "-c", CHILD_NEVER_REAPED], PROJECT_ROOT)
+    assert run.returncode == 0
+    assert run.output.strip() == "done"
+    assert 0.8 <= run.cpu_seconds <= run.seconds * (os.cpu_count() or 1)
 
 
 def test_the_results_table_lists_every_row_with_its_verdict():
