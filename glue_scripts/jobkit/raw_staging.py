@@ -23,7 +23,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from jobkit.context import JobContext
@@ -164,6 +164,11 @@ def plain_uri(uri: str) -> str:
     return uri.removeprefix("file://").removeprefix("file:")
 
 
+def plain_source_file() -> Column:
+    """A row's ``source_file`` spelled as :func:`plain_uri` spells it."""
+    return F.regexp_replace("source_file", "^file:(//)?", "")
+
+
 def unread(objects: list[RawObject], observations: list[Observation]) -> list[RawObject]:
     """The objects no observation saw read."""
     seen = {
@@ -210,7 +215,7 @@ def quarantine_shape(
     whole object the parser rejected once read (line_number 0) its size."""
     known = [(plain_uri(item.uri), item.size) for item in objects]
     sizes = local_rows(spark, known, "object_uri STRING, size BIGINT")
-    plain = F.regexp_replace("source_file", "^file:(//)?", "")
+    plain = plain_source_file()
     return with_lineage(
         frame.join(F.broadcast(sizes), plain == F.col("object_uri"), "left").selectExpr(
             "source_file",

@@ -244,7 +244,7 @@ def _keep_unreplayed(
         files = _partition_files(run.storage, context.location(table), dts)
         kept = _read(run, table, files).join(
             F.broadcast(replayed),
-            F.regexp_replace("source_file", "^file:(//)?", "") == F.col("replayed"),
+            raw_staging.plain_source_file() == F.col("replayed"),
             "left_anti",
         )
         tables.write(kept, run.work.table_uri(table), append=True)
