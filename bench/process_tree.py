@@ -73,7 +73,8 @@ def _tree(root: int, processes: dict[int, _Process]) -> list[int]:
     found, stack = [], [root]
     while stack:
         pid = stack.pop()
-        found.append(pid)
+        if pid in processes:
+            found.append(pid)
         stack.extend(children.get(pid, ()))
     return found
 
@@ -106,7 +107,7 @@ def measure(command: Sequence[str], cwd: Path, env: dict[str, str] | None = None
     reader.start()
     while process.poll() is None:
         processes = _processes()
-        tree = [pid for pid in _tree(process.pid, processes) if pid in processes]
+        tree = _tree(process.pid, processes)
         peak = max(peak, sum(_rss(pid) for pid in tree))
         for pid in tree:
             cpu_ticks[(pid, processes[pid].started)] = processes[pid].cpu_ticks
