@@ -1,9 +1,9 @@
 """The data diff: DuckDB's comparison of one table, the report, and whole diffs of commits.
 
 The whole diffs run in a throwaway repository holding a copy of the project. Its base run is a
-subprocess with its own JVM, as in a pull request's check; it runs once for the module (each
-later diff against the same base and sample keeps it), on a small sample. The head runs use the
-shared SparkSession, importing the data set packages of the copy.
+subprocess on the shared SparkSession's driver, as in a pull request's check; it runs once for
+the module (each later diff against the same base and sample keeps it), on a small sample. The
+head runs use the shared SparkSession, importing the data set packages of the copy.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,9 +22,8 @@ import pytest
 from dataops import cli
 from dataops.contract_changes import ChangeClass
 from dataops.data_diff.compare import compare_rows, reason_counts
-from dataops.data_diff.runs import SMALL_SAMPLE_HEAP, base_environment
+from dataops.data_diff.runs import run_on_driver
 from dataops.project import load_project
-from jobkit.session import INTERPRETED_EXPRESSIONS
 from tests.git_repos import commit, git, project_repo
 from tests.local_runs import shared_session
 
@@ -108,18 +106,41 @@ def test_reasons_are_counted(tmp_path):
     assert reason_counts(tmp_path / "nothing") == {}
 
 
-def test_a_small_samples_base_run_gets_the_heads_heap_and_interpreted_expressions(
-    tmp_path, monkeypatch
-):
-    monkeypatch.delenv("PYSPARK_SUBMIT_ARGS", raising=False)
-    small = base_environment(tmp_path, SMALL_SAMPLE_HEAP)
-    assert small["PYTHONPATH"].split(os.pathsep) == [str(tmp_path), str(tmp_path / "glue_scripts")]
-    submitted = small["PYSPARK_SUBMIT_ARGS"].split()
-    assert submitted[:2] == ["--driver-memory", SMALL_SAMPLE_HEAP]
-    assert submitted[-1] == "pyspark-shell"
-    for key, value in INTERPRETED_EXPRESSIONS.items():
-        assert f"{key}={value}" in submitted
-    assert "PYSPARK_SUBMIT_ARGS" not in base_environment(tmp_path, None)
+# A base commit's ``python -m dataops`` that settles what its run may and may not touch.
+FAKE_BASE_MAIN = """
+import sys
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from dataops import only_in_the_base
+
+spark = SparkSession.builder.config("spark.sql.session.timeZone", "Asia/Tokyo").getOrCreate()
+spark.range(3).createOrReplaceTempView("base_only")
+spark.range(5).write.parquet(sys.argv[2])
+print(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+spark.stop()
+sys.exit(1)
+"""
+
+
+@pytest.mark.xdist_group("spark")
+def test_the_base_runs_its_own_code_on_the_heads_driver_and_leaves_it_as_it_was(spark, tmp_path):
+    tree = tmp_path / "base"
+    (tree / "dataops").mkdir(parents=True)
+    for module in ["__init__.py", "only_in_the_base.py"]:
+        (tree / "dataops" / module).write_text("")
+    (tree / "dataops" / "__main__.py").write_text(FAKE_BASE_MAIN)
+    written, log = tmp_path / "written", tmp_path / "run.log"
+    with log.open("w", encoding="utf-8") as output:
+        code = run_on_driver(spark, tree, ["run-local", str(written)], output)
+    lines = log.read_text(encoding="utf-8").strip().splitlines()
+    assert code == 1, lines
+    assert int(lines[-1]) == spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    assert spark.read.parquet(str(written)).count() == 5
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
+    assert not spark.catalog.tableExists("base_only")
+    assert spark._jvm.SparkSession.getDefaultSession().get().equals(spark._jsparkSession)
 
 
 # --- whole diffs of commits ------------------------------------------------------------------

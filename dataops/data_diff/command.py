@@ -16,7 +16,6 @@ import json
 import shutil
 import subprocess
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -144,14 +143,14 @@ def _run_base(
     raw: Path,
     work: Path,
     fingerprint: str,
-    heap: str | None,
+    spark: Any,
 ) -> bool:
     """The base run (or the kept one); whether its own checks failed."""
     if not names:
         shutil.rmtree(work, ignore_errors=True)
         return False
     print(f"data diff: the base run of {', '.join(names)} at {commit[:SHORT_COMMIT]}", flush=True)
-    run = run_base(root, commit, names, raw=raw, work=work, fingerprint=fingerprint, heap=heap)
+    run = run_base(root, commit, names, raw=raw, work=work, fingerprint=fingerprint, spark=spark)
     kept = "kept from an earlier diff" if run.reused else "done"
     print(f"data diff: base run {kept} (log: {run.log})", flush=True)
     return run.exit_code != EXIT_OK
@@ -192,31 +191,24 @@ def data_diff(project: Project, base: str, sample: Sample, work: Path) -> DataDi
     )
     fingerprint = generate_sample(project, running, sample, raw)
     text_bytes = log_text_bytes([str(path) for path in raw.rglob("*") if path.is_file()])
-    heap = sample_heap(text_bytes)
-    # The head's JVM starts while the base runs (in a process of its own), not after it.
-    with ThreadPoolExecutor(max_workers=1) as starting:
-        session = starting.submit(_head_session, text_bytes, heap)
-        try:
-            base_checks_failed = _run_base(
-                root,
-                since,
-                in_base,
-                raw=raw,
-                work=base_warehouse.parent,
-                fingerprint=fingerprint,
-                heap=heap,
-            )
-        except BaseException:
-            session.result().stop()
-            raise
-    spark = session.result()
+    spark = _head_session(text_bytes, sample_heap(text_bytes))
     plans = plan_head(project, impact, in_base)
     head_error = ""
     try:
-        run_head(spark, project, plans, raw=raw, base=base_warehouse, head=head_warehouse)
-    # Whatever the change's own job code raises is the finding: reported, not a crash.
-    except Exception as exc:
-        head_error = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
+        base_checks_failed = _run_base(
+            root,
+            since,
+            in_base,
+            raw=raw,
+            work=base_warehouse.parent,
+            fingerprint=fingerprint,
+            spark=spark,
+        )
+        try:
+            run_head(spark, project, plans, raw=raw, base=base_warehouse, head=head_warehouse)
+        # Whatever the change's own job code raises is the finding: reported, not a crash.
+        except Exception as exc:
+            head_error = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
     finally:
         spark.stop()
     return replace(

@@ -4,8 +4,10 @@ Both read the same raw sample, generated once by the working tree's generators, 
 comes from the code and declarations alone. The base run is that commit's own
 ``python -m dataops run-local`` in a subprocess, run from a git worktree with the worktree first
 on ``PYTHONPATH`` (the venv's path file names the working tree, whose job code must not be
-imported). It is kept in the work directory with what it was made from, and reused while those
-stay the same (a second diff against the same base costs no base run).
+imported), on the Spark driver of the head's session (:mod:`dataops.data_diff.borrowed_driver`):
+one JVM for both runs, warm for the head's. It is kept in the work directory with what it was
+made from, and reused while those stay the same (a second diff against the same base costs no
+base run).
 
 The head run reuses the base run wherever the change cannot reach: a data set's tables and
 state are copied from the base run, then only the impacted jobs run, the first of them over
@@ -29,7 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from dataops.datasets import DATASET_FILE, DataSet
 from dataops.declarations import DeclarationError
@@ -49,10 +51,9 @@ RUN_RECORD = "run.json"
 RUN_LOG = "run-local.log"
 # run-local exits 1 when a check failed: the base's tables are still there to compare.
 BASE_EXITS = (0, 1)
-# A sample within run-local's small batch runs on the heap of the tests' session: the head's JVM
-# starts while the base's runs, so the pull-request box holds both (1.3 GiB of process tree for
-# a base run on the default heap, 0.96 GiB on this one).
+# A sample within run-local's small batch runs on the heap of the tests' session.
 SMALL_SAMPLE_HEAP = "512m"
+BORROWED_DRIVER = Path(__file__).with_name("borrowed_driver.py")
 
 
 @dataclass(frozen=True)
@@ -118,27 +119,33 @@ def checkout(root: Path, commit: str) -> Iterator[Path]:
         _git(root, "worktree", "prune")
 
 
-def base_environment(tree: Path, heap: str | None) -> dict[str, str]:
-    """The base's own code first on the path, ahead of the venv's path file; for a small
-    sample (``heap`` given), its driver's heap and interpreted expressions, as the head's
-    session has them (spark-submit's settings apply where run-local sets none of its own)."""
-    from jobkit.session import INTERPRETED_EXPRESSIONS
-
-    paths = [str(tree), str(tree / GLUE_SCRIPTS_DIR)]
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
-    if heap is not None:
-        settings = " ".join(
-            f"--conf {key}={value}" for key, value in INTERPRETED_EXPRESSIONS.items()
-        )
-        environment["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {heap} {settings} pyspark-shell"
-    return environment
+def base_environment(tree: Path, spark: Any) -> dict[str, str]:
+    """The base's own code first on the path, ahead of the venv's path file, and the address
+    of ``spark``'s driver (PySpark's own variables), which the base run borrows."""
+    gateway = spark.sparkContext._gateway.gateway_parameters
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tree), str(tree / GLUE_SCRIPTS_DIR)]),
+        "PYSPARK_GATEWAY_PORT": str(gateway.port),
+        "PYSPARK_GATEWAY_SECRET": gateway.auth_token,
+    }
 
 
-def _share_class_archive(tree: Path) -> None:
-    """The base runs on this interpreter and its packages, so the Spark driver's class archive
-    built for them (under ``.venv`` of a checkout) applies: ~3 s off the base run's start."""
-    if sys.prefix != sys.base_prefix and not (tree / ".venv").exists():
-        (tree / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+def run_on_driver(spark: Any, tree: Path, arguments: list[str], output: IO[str]) -> int:
+    """``python -m dataops ARGUMENTS`` of the code in ``tree``, in a process of its own on the
+    driver of ``spark``, its output into ``output``; its exit code."""
+    try:
+        return subprocess.run(
+            [sys.executable, "-P", str(BORROWED_DRIVER), *arguments],
+            cwd=tree,
+            env=base_environment(tree, spark),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            check=False,
+        ).returncode
+    finally:
+        # The other process's session became the driver's default: the head's is again.
+        spark._jvm.SparkSession.setDefaultSession(spark._jsparkSession)
 
 
 def sample_heap(text_bytes: int) -> str | None:
@@ -166,11 +173,11 @@ def run_base(
     raw: Path,
     work: Path,
     fingerprint: str,
-    heap: str | None = None,
+    spark: Any,
 ) -> BaseRun:
-    """The base commit's run of data sets ``names`` on ``raw`` into ``work/warehouse`` (its
-    Spark driver's heap ``heap``, or run-local's), or the kept one when it was made from the
-    same commit, data sets and sample."""
+    """The base commit's run of data sets ``names`` on ``raw`` into ``work/warehouse``, on the
+    driver of the head's session ``spark``, or the kept one when it was made from the same
+    commit, data sets and sample."""
     warehouse, record, log = work / "warehouse", work / RUN_RECORD, work / RUN_LOG
     key = {"commit": commit, "datasets": names, "sample": fingerprint}
     if record.is_file():
@@ -184,15 +191,7 @@ def run_base(
     selection = [f"--dataset={name}" for name in names] if selects.returncode == 0 else []
     arguments = ["--raw", str(raw), "--warehouse", str(warehouse), "--batch-id", BASE_BATCH]
     with checkout(root, commit) as tree, log.open("w", encoding="utf-8") as output:
-        _share_class_archive(tree)
-        exit_code = subprocess.run(
-            [sys.executable, "-m", "dataops", "run-local", *arguments, *selection],
-            cwd=tree,
-            env=base_environment(tree, heap),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            check=False,
-        ).returncode
+        exit_code = run_on_driver(spark, tree, ["run-local", *arguments, *selection], output)
     if exit_code not in BASE_EXITS:
         tail = " / ".join(log.read_text(encoding="utf-8").strip().splitlines()[-2:])
         raise DeclarationError(
