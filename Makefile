@@ -7,6 +7,10 @@ CDK := $(CURDIR)/node_modules/.bin/cdk
 PYTEST_WORKERS ?= 2
 SAMPLE_RECORDS ?= 100000
 LOCAL := .local
+# Python's bytecode caches are kept (a shell or image may switch them off): without them every
+# process compiles every module again, and each pytest worker rewrites every test module's
+# asserts again. __pycache__ is ignored by git and left out of the Glue job packages.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup spark-class-archive lint format unit test pull-request-check \
         pull-request-report contract-gate data-diff synth cfn-lint demo bootstrap \
@@ -119,3 +123,5 @@ bench: setup spark-class-archive ## benchmarks; writes bench/results.md
 
 clean: ## remove generated files (keeps .venv and node_modules)
 	rm -rf cdk.out $(LOCAL) reports .pytest_cache .ruff_cache
+	find . -path ./.venv -prune -o -path ./node_modules -prune -o -name __pycache__ -prune \
+		-exec rm -rf {} +
