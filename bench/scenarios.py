@@ -292,8 +292,8 @@ def pull_request_check_one_model(workdir: Path) -> Outcome:
         run,
         lambda _: (
             f"{changed} changed: contract gate, lint, the impacted tests, the data diff "
-            "(base run in a subprocess, the changed job rerun), the rehearsal of the impacted "
-            "data set"
+            "(base run in a subprocess on the head's driver, the changed job rerun), the "
+            "rehearsal of the impacted data set"
         ),
         limit_seconds=WALL_LIMIT_SECONDS,
         tail_lines=30,
