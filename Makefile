@@ -22,9 +22,10 @@ help: ## list the targets
 setup: ## create .venv, install pinned packages, Node 22, the CDK CLI; check Java (idempotent)
 	@bash scripts/setup.sh
 
-# Off with DATAOPS_SPARK_CLASS_ARCHIVE=off (CodeBuild: each build has a fresh .venv, and building
-# the archive takes longer than it saves in one build).
-spark-class-archive: setup ## the local Spark driver's class archive, built once: ~3 s off every Spark start
+# The archive is off with DATAOPS_SPARK_CLASS_ARCHIVE=off (CodeBuild: each build has a fresh .venv,
+# and building the archive takes longer than it saves in one build); the file system is a second
+# of javac and is built regardless.
+spark-class-archive: setup ## the local Spark driver's file system (javac) and class archive, built once
 	$(PYTHON) -m dataops spark-class-archive
 
 lint: setup ## ruff check + format check, config/contracts/job graph, SQL data tests

@@ -239,8 +239,8 @@ def main(args: argparse.Namespace) -> int:
     except ContextError as exc:
         raise DeclarationError([str(exc)]) from None
     batch_id = args.batch_id or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S%f")
-    from dataops.spark_class_archive import jvm_options
-    from jobkit.session import build_local_session, jit_options
+    from dataops.local_driver import local_session
+    from jobkit.session import jit_options
 
     locations = local_locations(args.raw, args.warehouse)
     text_bytes = log_text_bytes(pending_raw_files(project, locations, batch_id))
@@ -250,7 +250,7 @@ def main(args: argparse.Namespace) -> int:
         f"{'C1 only (a small batch)' if jit else 'C1 and C2'}",
         flush=True,
     )
-    spark = build_local_session(jvm_options=f"{jvm_options()} {jit}".strip())
+    spark = local_session(jit=jit)
     try:
         report = run_workflow(
             spark,

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,7 +83,11 @@ def current_archive(archive_dir: Path = ARCHIVE_DIR) -> ClassArchive | None:
         return None
     import pyspark
 
-    identity = f"{java}:{java.stat().st_mtime_ns}:{pyspark.__version__}"
+    from dataops.local_file_system import driver_settings
+
+    # The archive holds the driver's class path: another file system jar needs another archive.
+    class_path = driver_settings().get("spark.driver.extraClassPath", "")
+    identity = f"{java}:{java.stat().st_mtime_ns}:{pyspark.__version__}:{class_path}"
     key = hashlib.sha256(identity.encode()).hexdigest()[:16]
     return ClassArchive(archive_dir / f"driver-{key}.jsa")
 
@@ -110,6 +115,7 @@ def build(archive: ClassArchive) -> bool:
     exits; keep the archive only if that JVM exited cleanly. True when it is usable after."""
     from pyspark import SparkContext
 
+    from dataops.local_file_system import driver_settings
     from jobkit.session import build_local_session
 
     if SparkContext._active_spark_context is not None:
@@ -117,7 +123,9 @@ def build(archive: ClassArchive) -> bool:
     archive.path.parent.mkdir(parents=True, exist_ok=True)
     partial = archive.path.with_suffix(f".{os.getpid()}.partial")
     spark = build_local_session(
-        "vpcflow-class-archive", jvm_options=f"-XX:ArchiveClassesAtExit={partial} {_QUIET}"
+        "vpcflow-class-archive",
+        settings=driver_settings(),
+        jvm_options=f"-XX:ArchiveClassesAtExit={partial} {_QUIET}",
     )
     gateway = SparkContext._gateway
     try:
@@ -143,7 +151,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _build_file_system() -> None:
+    """The driver's file system jar first: the archive is made for the class path it is on."""
+    from dataops import local_file_system
+
+    try:
+        jar = local_file_system.build()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"spark local file system: Hadoop's own ({local_file_system.SOURCE.name}: {exc})")
+        return
+    if jar is None:
+        print(
+            "spark local file system: Hadoop's own (no javac: a JDK would spare a chmod process "
+            "per file written)"
+        )
+    else:
+        print(f"spark local file system: {jar}")
+
+
 def main(args: argparse.Namespace) -> int:
+    _build_file_system()
     if switched_off():
         print(f"spark class archive: off ({SWITCH}=off)")
         return EXIT_OK

@@ -47,10 +47,10 @@ fi
 java_major() { java -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print (v[1] == 1 ? v[2] : v[1]); exit}'; }
 if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && [ "${DATAOPS_NO_APT:-0}" != 1 ]; then
-    say "installing Java 17 (openjdk-17-jre-headless) with apt-get"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+    say "installing Java 17 (openjdk-17-jdk-headless) with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless >/dev/null
   else
-    die "Java 17 is needed for local Spark. Install it: Debian/Ubuntu 'sudo apt-get install openjdk-17-jre-headless', macOS 'brew install openjdk@17', or any JDK 17 with JAVA_HOME set"
+    die "Java 17 is needed for local Spark. Install it: Debian/Ubuntu 'sudo apt-get install openjdk-17-jdk-headless', macOS 'brew install openjdk@17', or any JDK 17 with JAVA_HOME set"
   fi
 fi
 # The CLI's version from its package file: starting the CLI to ask costs every make target.

@@ -165,17 +165,17 @@ def spark() -> Iterator[object]:
     For the same reason the optimizer infers no constraints (it only prunes filters with them,
     at a cost that grows with the wide check expressions) and a file scan is one task: the
     tests' objects are a few kilobytes, and each task costs more than it reads."""
-    from dataops.spark_class_archive import jvm_options
-    from jobkit.session import INTERPRETED_EXPRESSIONS, SMALL_BATCH_JVM_OPTIONS, build_local_session
+    from dataops.local_driver import local_session
+    from jobkit.session import INTERPRETED_EXPRESSIONS, SMALL_BATCH_JVM_OPTIONS
 
-    session = build_local_session(
+    session = local_session(
         settings={
             "spark.driver.memory": "512m",
             **INTERPRETED_EXPRESSIONS,
             "spark.sql.constraintPropagation.enabled": "false",
             "spark.sql.files.maxPartitionNum": "1",
         },
-        jvm_options=f"{jvm_options()} {SMALL_BATCH_JVM_OPTIONS}",
+        jit=SMALL_BATCH_JVM_OPTIONS,
     )
     yield session
     session.stop()

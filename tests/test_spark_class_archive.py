@@ -119,3 +119,17 @@ def test_the_tests_session_maps_the_archive_setup_built(spark):
     assert archive.usable(), "no Spark class archive: run `make spark-class-archive`"
     runtime = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
     assert f"-XX:SharedArchiveFile={archive.path}" in list(runtime.getInputArguments())
+
+
+def test_the_archive_name_follows_the_drivers_file_system_jar(tmp_path, monkeypatch):
+    """The archive holds the driver's class path; a file system jar built later needs another."""
+    from dataops import local_file_system
+
+    monkeypatch.setattr(local_file_system, "driver_settings", lambda: {})
+    without = current_archive(tmp_path)
+    jar = {"spark.driver.extraClassPath": str(tmp_path / "fs.jar")}
+    monkeypatch.setattr(local_file_system, "driver_settings", lambda: jar)
+    with_jar = current_archive(tmp_path)
+    assert without is not None
+    assert with_jar is not None
+    assert without.path != with_jar.path

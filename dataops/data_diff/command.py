@@ -126,12 +126,12 @@ def _quarantine(
 
 def _head_session(text_bytes: int, heap: str | None) -> Any:
     """The head run's local Spark session, sized as run-local sizes one for the sample."""
-    from dataops.spark_class_archive import jvm_options
-    from jobkit.session import INTERPRETED_EXPRESSIONS, build_local_session, jit_options
+    from dataops.local_driver import local_session
+    from jobkit.session import INTERPRETED_EXPRESSIONS, jit_options
 
-    return build_local_session(
+    return local_session(
         settings={"spark.driver.memory": heap, **INTERPRETED_EXPRESSIONS} if heap else None,
-        jvm_options=f"{jvm_options()} {jit_options(text_bytes)}".strip(),
+        jit=jit_options(text_bytes),
     )
 
 

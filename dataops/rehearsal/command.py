@@ -139,17 +139,13 @@ class _LocalSpark:
         self.session: object | None = None
 
     def __call__(self) -> object:
-        from dataops.spark_class_archive import jvm_options
-        from jobkit.session import (
-            INTERPRETED_EXPRESSIONS,
-            SMALL_BATCH_JVM_OPTIONS,
-            build_local_session,
-        )
+        from dataops.local_driver import local_session
+        from jobkit.session import INTERPRETED_EXPRESSIONS, SMALL_BATCH_JVM_OPTIONS
 
-        self.session = build_local_session(
-            app_name="rehearsal",
-            settings={"spark.driver.memory": DRIVER_MEMORY, **INTERPRETED_EXPRESSIONS},
-            jvm_options=f"{jvm_options()} {SMALL_BATCH_JVM_OPTIONS}",
+        self.session = local_session(
+            "rehearsal",
+            {"spark.driver.memory": DRIVER_MEMORY, **INTERPRETED_EXPRESSIONS},
+            SMALL_BATCH_JVM_OPTIONS,
         )
         return self.session
 
