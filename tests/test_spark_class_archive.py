@@ -133,3 +133,23 @@ def test_the_archive_name_follows_the_drivers_file_system_jar(tmp_path, monkeypa
     assert without is not None
     assert with_jar is not None
     assert without.path != with_jar.path
+
+
+def test_the_file_system_jar_comes_first_and_its_absence_is_one_line(monkeypatch, capsys):
+    import subprocess
+
+    from dataops import local_file_system
+
+    monkeypatch.setenv(SWITCH, "off")
+    monkeypatch.setattr(local_file_system, "build", lambda: None)
+    assert spark_class_archive.main(_no_arguments()) == 0
+    first, *_ = capsys.readouterr().out.splitlines()
+    assert first.startswith("spark local file system: Hadoop's own (no javac")
+
+    def failing_javac() -> None:
+        raise subprocess.CalledProcessError(1, ["javac"])
+
+    monkeypatch.setattr(local_file_system, "build", failing_javac)
+    assert spark_class_archive.main(_no_arguments()) == 0
+    first, *_ = capsys.readouterr().out.splitlines()
+    assert first.startswith("spark local file system: Hadoop's own (NioLocalFileSystem.java: ")
