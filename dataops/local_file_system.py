@@ -11,6 +11,7 @@ sessions keep Hadoop's own, and run the same, a little slower.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -54,7 +55,7 @@ def build(jar_dir: Path = JAR_DIR) -> Path | None:
             check=True,
         )
         jar_dir.mkdir(parents=True, exist_ok=True)
-        partial = jar.with_suffix(".partial")
+        partial = jar.with_suffix(f".{os.getpid()}.partial")
         with zipfile.ZipFile(partial, "w") as archive:
             for compiled in sorted(classes.rglob("*.class")):
                 archive.write(compiled, compiled.relative_to(classes).as_posix())

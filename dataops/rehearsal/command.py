@@ -144,8 +144,8 @@ class _LocalSpark:
 
         self.session = local_session(
             "rehearsal",
-            {"spark.driver.memory": DRIVER_MEMORY, **INTERPRETED_EXPRESSIONS},
-            SMALL_BATCH_JVM_OPTIONS,
+            settings={"spark.driver.memory": DRIVER_MEMORY, **INTERPRETED_EXPRESSIONS},
+            jit=SMALL_BATCH_JVM_OPTIONS,
         )
         return self.session
 
